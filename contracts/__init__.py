@@ -1,0 +1,1 @@
+"""JSON-Schema contracts for the messages, and a validator that explains failures."""

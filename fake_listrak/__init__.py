@@ -1,0 +1,1 @@
+"""A fake of Listrak's Email REST API v1."""

@@ -1,0 +1,1 @@
+"""Pieces both fakes share: the clock, the fault engine, the server runner and the in-process transport."""
