@@ -53,7 +53,9 @@ def _aware(when: datetime) -> datetime:
 
 def format_iso(when: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and a `Z`, the form Segment stores."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime | None:

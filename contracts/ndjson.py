@@ -1,0 +1,118 @@
+"""Check a file of newline-delimited JSON messages against the contracts, line by line."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .validator import Finding, describe_value, findings
+
+__all__ = ["LineResult", "NdjsonReport", "format_text", "validate_file", "validate_lines"]
+
+_JSON_RULE = "json"
+_JSON_CONTRACT = "ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The verdict on one non-blank line: its number (from 1), its messageId if it has one, its findings."""
+
+    line: int
+    message_id: str | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the line holds a message that meets its contract."""
+        return not self.findings
+
+
+@dataclass(frozen=True, slots=True)
+class NdjsonReport:
+    """The verdicts on every non-blank line of an NDJSON input, in order."""
+
+    results: tuple[LineResult, ...]
+
+    @property
+    def messages(self) -> int:
+        """How many non-blank lines were checked."""
+        return len(self.results)
+
+    @property
+    def valid(self) -> int:
+        """How many lines hold a message that meets its contract."""
+        return sum(1 for result in self.results if result.ok)
+
+    @property
+    def invalid(self) -> int:
+        """How many lines are not JSON, not an object, or break their contract."""
+        return self.messages - self.valid
+
+    @property
+    def ok(self) -> bool:
+        """Whether every line passed (an input with no messages passes)."""
+        return all(result.ok for result in self.results)
+
+
+def validate_lines(lines: Iterable[str]) -> NdjsonReport:
+    """Check each line as one JSON message; blank lines are skipped but still counted for line numbers."""
+    results = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            results.append(_check_line(number, line))
+    return NdjsonReport(results=tuple(results))
+
+
+def validate_file(path: str | os.PathLike[str]) -> NdjsonReport:
+    """Check an NDJSON file (UTF-8, a leading byte-order mark tolerated) line by line."""
+    with open(path, encoding="utf-8-sig") as lines:
+        return validate_lines(lines)
+
+
+def format_text(report: NdjsonReport) -> str:
+    """One line per finding, then a summary line: ``N messages, M valid, K invalid``."""
+    out: list[str] = []
+    for result in report.results:
+        where = f"line {result.line}"
+        if result.message_id is not None:
+            where += f" (messageId {result.message_id})"
+        out.extend(f"{where}: {finding.message} [{finding.rule}]" for finding in result.findings)
+    noun = "message" if report.messages == 1 else "messages"
+    out.append(f"{report.messages} {noun}, {report.valid} valid, {report.invalid} invalid")
+    return "\n".join(out)
+
+
+def _check_line(number: int, line: str) -> LineResult:
+    try:
+        message = json.loads(line, parse_constant=_reject_constant)
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            detail = f"{error.msg} at column {error.colno}"
+        else:
+            detail = str(error)
+        return _not_a_message(number, f"text that is not JSON ({detail})")
+    if not isinstance(message, dict):
+        return _not_a_message(number, describe_value(message))
+    message_id = message.get("messageId")
+    return LineResult(
+        line=number,
+        message_id=message_id if isinstance(message_id, str) else None,
+        findings=tuple(findings(message)),
+    )
+
+
+def _not_a_message(number: int, seen: str) -> LineResult:
+    finding = Finding(
+        path="$",
+        rule=_JSON_RULE,
+        message=f"$: expected a JSON object, saw {seen}",
+        contract=_JSON_CONTRACT,
+    )
+    return LineResult(line=number, message_id=None, findings=(finding,))
+
+
+def _reject_constant(name: str) -> object:
+    # Python's json accepts NaN and Infinity; JSON, and so Segment, does not.
+    raise ValueError(f"{name} is not a JSON value")

@@ -1,0 +1,450 @@
+"""Check Segment messages against the contracts, fast when they pass and explained when they fail.
+
+Two engines read the same schema files. ``fastjsonschema`` compiles each contract to Python once and
+answers "valid?" on the ingest hot path; ``jsonschema`` is the authority that explains a failure, and
+runs only after the fast path said no. They agree because the contracts use only keywords that mean
+the same in draft-07 and 2020-12 (``tests/contracts/test_schemas.py`` enforces that) and because both
+get the one date-time check defined here.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.resources
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urldefrag, urljoin
+
+import fastjsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match, relevance
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+__all__ = [
+    "CONTRACT_BASE_URI",
+    "MESSAGE_TYPES",
+    "ContractValidator",
+    "Finding",
+    "default_validator",
+    "describe_value",
+    "findings",
+    "is_date_time",
+    "is_valid",
+    "is_valid_batch",
+    "validate_batch",
+]
+
+CONTRACT_BASE_URI: Final = "https://listrak-harness.dev/contracts/segment/"
+MESSAGE_TYPES: Final = ("identify", "track", "page", "screen", "group", "alias")
+
+_PACKAGE: Final = __name__.rpartition(".")[0]
+_SCHEMA_FOLDER: Final = "segment"
+# The fast engine is pinned to draft-07 so its behaviour does not depend on which draft a given
+# fastjsonschema release guesses for a 2020-12 "$schema".
+_DRAFT_07: Final = "http://json-schema.org/draft-07/schema#"
+_COMMON_URI: Final = CONTRACT_BASE_URI + "common.json"
+_MESSAGE_URI: Final = _COMMON_URI + "#/$defs/message"
+_SUBSCHEMA_MAPS: Final = frozenset({"properties", "patternProperties"})
+_SUBSCHEMA_LISTS: Final = frozenset({"allOf", "anyOf", "oneOf"})
+_SUBSCHEMAS: Final = frozenset({"items", "additionalProperties", "not", "if", "then", "else"})
+# A document's identity, and the definitions that inlining has already copied where they are used.
+_NOT_FOR_FAST: Final = frozenset({"$schema", "$id", "$defs"})
+
+# ISO-8601 extended format with a timezone, as SDKs send it: 2015-12-10T04:08:31.905Z or +02:00.
+_DATE_TIME: Final = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TYPE_NAMES: Final = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "null": "null",
+}
+_FORMAT_NAMES: Final = {
+    "date-time": "an ISO-8601 date-time with a timezone (like 2015-12-10T04:08:31.905Z)",
+}
+_SHOWN_CHARACTERS: Final = 40
+
+Schema = Mapping[str, Any]
+_FastCheck = Callable[[Any], Any]
+
+
+def is_date_time(value: object) -> bool:
+    """Whether ``value`` is an ISO-8601 date-time with a timezone; non-strings pass, as formats do."""
+    if not isinstance(value, str):
+        return True
+    if _DATE_TIME.fullmatch(value) is None:
+        return False
+    try:
+        # The pattern fixes the shape and ranges; this rejects days a month lacks (2015-02-30).
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One way a message breaks a contract: where, which rule, and a sentence saying so."""
+
+    path: str
+    rule: str
+    message: str
+    contract: str
+
+
+class ContractValidator:
+    """The Segment contracts, compiled once, with a fast yes/no and an explaining slow path."""
+
+    def __init__(self) -> None:
+        """Load every contract shipped in the package and compile it for both engines."""
+        documents = _load_documents()
+        self._documents: Mapping[str, Schema] = MappingProxyType(documents)
+        self._by_uri: dict[str, Schema] = {doc["$id"]: doc for doc in documents.values()}
+        registry: Registry[Any] = Registry().with_resources(
+            (uri, DRAFT202012.create_resource(doc)) for uri, doc in self._by_uri.items()
+        )
+        checker = FormatChecker(formats=())
+        checker.checks("date-time")(is_date_time)
+        self._explainers = {
+            name: Draft202012Validator(doc, registry=registry, format_checker=checker)
+            for name, doc in documents.items()
+        }
+        self._dispatcher = Draft202012Validator(
+            {"$ref": _MESSAGE_URI}, registry=registry, format_checker=checker
+        )
+        self._fast: dict[str, _FastCheck] = {name: self._compile(name) for name in MESSAGE_TYPES}
+        self._fast_batch = self._compile("batch")
+
+    @property
+    def contracts(self) -> Mapping[str, Schema]:
+        """The loaded schema documents by contract name (``identify``, ``common``, ``batch``, ...)."""
+        return self._documents
+
+    def is_valid(self, message: object) -> bool:
+        """Whether ``message`` meets the contract its ``type`` names; an unknown or missing type does not."""
+        check = self._fast_check_for(message)
+        if check is None:
+            return False
+        try:
+            check(message)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    def findings(self, message: object) -> list[Finding]:
+        """Every way ``message`` breaks its contract, most useful first; empty when it is valid."""
+        return self._message_findings(message, "$")
+
+    def is_valid_batch(self, body: object) -> bool:
+        """Whether a ``/v1/batch`` body and every message in it meet their contracts."""
+        try:
+            self._fast_batch(body)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        # The envelope passed, so every item is an object with a known type.
+        fast = self._fast
+        try:
+            for item in body["batch"]:  # type: ignore[index]
+                fast[item["type"]](item)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    def validate_batch(self, body: object) -> list[Finding]:
+        """Every way a ``/v1/batch`` body breaks the envelope contract or its items theirs, envelope first."""
+        if self.is_valid_batch(body):
+            return []
+        found = self._explain(self._explainers["batch"], "batch", body, "$")
+        items = body.get("batch") if isinstance(body, dict) else None
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                # Items without a known type were reported by the envelope already.
+                if self._fast_check_for(item) is not None:
+                    found.extend(self._message_findings(item, f"$.batch[{index}]"))
+        return found
+
+    def _message_findings(self, message: object, root: str) -> list[Finding]:
+        check = self._fast_check_for(message)
+        if check is None:
+            return self._explain(self._dispatcher, "common", message, root)
+        try:
+            check(message)
+        except fastjsonschema.JsonSchemaValueException:
+            name: str = message["type"]  # type: ignore[index]
+            found = self._explain(self._explainers[name], name, message, root)
+            if found:
+                return found
+            # Only a bug in the contracts or in an engine gets here; say so rather than pass silently.
+            return [
+                Finding(
+                    path=root,
+                    rule="engines disagree",
+                    message=(
+                        f"{root}: expected the two schema engines to agree, saw the fast one reject "
+                        f"this {name} message and jsonschema accept it"
+                    ),
+                    contract=name,
+                )
+            ]
+        return []
+
+    def _fast_check_for(self, message: object) -> _FastCheck | None:
+        if isinstance(message, dict):
+            kind = message.get("type")
+            if isinstance(kind, str):
+                return self._fast.get(kind)
+        return None
+
+    def _compile(self, name: str) -> _FastCheck:
+        document = self._documents[name]
+        schema = {**self._for_fast(document, document["$id"]), "$schema": _DRAFT_07}
+        return fastjsonschema.compile(
+            schema, formats={"date-time": is_date_time}, use_default=False, detailed_exceptions=False
+        )
+
+    def _for_fast(self, schema: Any, base_uri: str) -> Any:
+        """A copy of ``schema`` for fastjsonschema: every ``$ref`` inlined, every ``const`` an ``enum``.
+
+        Inlining lets fastjsonschema emit one flat function per contract, with no nested calls or
+        per-call path strings on the hot path (the contracts do not recurse). ``const: x`` becomes
+        the equivalent ``enum: [x]`` because fastjsonschema cannot generate ``const`` without
+        detailed exceptions, which the fast path does not need and which cost it time.
+        """
+        if not isinstance(schema, Mapping):
+            return schema
+        if isinstance(schema.get("$ref"), str):
+            uri, target = self._resolve(base_uri, schema["$ref"])
+            return self._for_fast(target, uri)
+        copy: dict[str, Any] = {}
+        for keyword, value in schema.items():
+            if keyword in _SUBSCHEMA_MAPS:
+                copy[keyword] = {name: self._for_fast(sub, base_uri) for name, sub in value.items()}
+            elif keyword in _SUBSCHEMA_LISTS:
+                copy[keyword] = [self._for_fast(sub, base_uri) for sub in value]
+            elif keyword in _SUBSCHEMAS:
+                copy[keyword] = self._for_fast(value, base_uri)
+            elif keyword == "const":
+                copy["enum"] = [value]
+            elif keyword not in _NOT_FOR_FAST:
+                copy[keyword] = value
+        return copy
+
+    def _resolve(self, base_uri: str, ref: str) -> tuple[str, Any]:
+        """The document URI and the schema that ``ref``, written in ``base_uri``, points at."""
+        uri, fragment = urldefrag(urljoin(base_uri, ref))
+        try:
+            node: Any = self._by_uri[uri]
+        except KeyError:
+            # Contracts only ever point at each other; anything else is a bug, never a download.
+            raise LookupError(f"expected a $ref to one of the contracts, saw {ref!r} in {base_uri}") from None
+        for part in fragment.split("/")[1:]:
+            node = node[_unescape(part)]
+        return uri, node
+
+    def _explain(
+        self, explainer: Draft202012Validator, contract: str, instance: object, root: str
+    ) -> list[Finding]:
+        errors = sorted(explainer.iter_errors(instance), key=relevance, reverse=True)
+        return [self._finding(error, explainer.schema, contract, root) for error in errors]
+
+    def _finding(self, error: ValidationError, schema: Schema, contract: str, root: str) -> Finding:
+        if error.context and not _described(error):
+            error = best_match([error])
+        path = _json_path(root, error.absolute_path)
+        location = self._locate(schema, contract, list(error.absolute_schema_path))
+        return Finding(
+            path=path,
+            rule=f"{error.validator} at {location}",
+            message=f"{path}: {_explain_error(error)}",
+            contract=contract,
+        )
+
+    def _locate(self, schema: Schema, contract: str, schema_path: list[str | int]) -> str:
+        """Render which file and JSON pointer hold the failing keyword, following ``$ref``s across files."""
+        # jsonschema leaves "$ref" hops out of schema paths; a step that the current node lacks must
+        # go through its "$ref", since the contracts give a "$ref" no sibling keywords.
+        own_uri = uri = self._documents[contract]["$id"]
+        node: Any = schema
+        pointer: list[str] = []
+        for position, segment in enumerate(schema_path):
+            while isinstance(node, Mapping) and "$ref" in node and segment not in node:
+                ref = node["$ref"]
+                uri, node = self._resolve(uri, ref)
+                pointer = [_unescape(part) for part in urldefrag(ref).fragment.split("/")[1:]]
+            if position < len(schema_path) - 1:
+                node = node[segment]
+                pointer.append(str(segment))
+        file = "" if uri == own_uri else uri.rpartition("/")[2]
+        return file + "#" + "".join("/" + _escape(part) for part in pointer)
+
+
+def _load_documents() -> dict[str, dict[str, Any]]:
+    folder = importlib.resources.files(_PACKAGE).joinpath(_SCHEMA_FOLDER)
+    documents = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".json"):
+            documents[entry.name.removesuffix(".json")] = json.loads(entry.read_text(encoding="utf-8"))
+    return dict(sorted(documents.items()))
+
+
+def _described(error: ValidationError) -> bool:
+    schema = error.schema
+    return isinstance(schema, Mapping) and isinstance(schema.get("description"), str)
+
+
+def _explain_error(error: ValidationError) -> str:
+    """One sentence, after the path: what the contract expected and what the message had."""
+    keyword, spec, value = error.validator, error.validator_value, error.instance
+    seen = describe_value(value)
+    if keyword == "type":
+        kinds = [spec] if isinstance(spec, str) else list(spec)
+        expected = " or ".join(_TYPE_NAMES.get(kind, kind) for kind in kinds)
+    elif keyword == "required":
+        expected = f'a property "{_missing_property(error)}"'
+        seen = "an object without it"
+    elif keyword == "const":
+        expected = _json(spec)
+    elif keyword == "enum":
+        expected = "one of " + ", ".join(_json(option) for option in spec)
+    elif keyword == "minLength":
+        expected = "a non-empty string" if spec == 1 else f"a string of at least {spec} characters"
+        seen = _describe_length(value)
+    elif keyword == "maxLength":
+        expected = f"a string of at most {spec} characters"
+        seen = _describe_length(value)
+    elif keyword == "format":
+        expected = _FORMAT_NAMES.get(spec, f"a string in the {spec} format")
+    elif keyword == "pattern":
+        expected = f"a string matching the pattern {spec}"
+    elif keyword == "not" and isinstance(spec, Mapping) and "const" in spec:
+        expected = f"a value other than {_json(spec['const'])}"
+    elif keyword in ("anyOf", "oneOf") and _described(error):
+        expected = error.schema["description"]
+        seen = _describe_named(value, _required_names(spec))
+    else:
+        return error.message
+    return f"expected {expected}, saw {seen}"
+
+
+def _missing_property(error: ValidationError) -> str:
+    # jsonschema yields one error per missing name and keeps the name only in its message.
+    head = error.message.removesuffix(" is a required property")
+    try:
+        name = ast.literal_eval(head)
+    except (ValueError, SyntaxError):
+        name = None
+    if isinstance(name, str):
+        return name
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    return ", ".join(str(name) for name in error.validator_value if name not in instance)
+
+
+def _required_names(branches: Iterable[Any]) -> list[str]:
+    names: dict[str, None] = {}
+    for branch in branches:
+        if isinstance(branch, Mapping):
+            names.update(dict.fromkeys(branch.get("required", ())))
+    return list(names)
+
+
+def _describe_named(value: object, names: list[str]) -> str:
+    if not isinstance(value, Mapping) or not names:
+        return describe_value(value)
+    return " and ".join(
+        f"{name} as {describe_value(value[name])}" if name in value else f"no {name}" for name in names
+    )
+
+
+def describe_value(value: object) -> str:
+    """Name a JSON value the way a person would, short enough for one line."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean {_json(value)}"
+    if isinstance(value, int | float):
+        return f"a number {_json(value)}"
+    if isinstance(value, str):
+        if not value:
+            return "an empty string"
+        if len(value) > _SHOWN_CHARACTERS:
+            return f"a string {_json(value[: _SHOWN_CHARACTERS - 3] + '...')} ({len(value)} characters)"
+        return f"a string {_json(value)}"
+    if isinstance(value, list):
+        if not value:
+            return "an empty array"
+        return f"an array of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, Mapping):
+        return "an object" if value else "an empty object"
+    return f"a {type(value).__name__}"
+
+
+def _describe_length(value: object) -> str:
+    if isinstance(value, str) and value:
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    return describe_value(value)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_path(root: str, parts: Iterable[str | int]) -> str:
+    rendered = [root]
+    for part in parts:
+        if isinstance(part, int):
+            rendered.append(f"[{part}]")
+        elif _IDENTIFIER.fullmatch(part):
+            rendered.append(f".{part}")
+        else:
+            quoted = part.replace("\\", "\\\\").replace("'", "\\'")
+            rendered.append(f"['{quoted}']")
+    return "".join(rendered)
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+@functools.cache
+def default_validator() -> ContractValidator:
+    """The shared validator behind the module functions, built on first use."""
+    return ContractValidator()
+
+
+def is_valid(message: object) -> bool:
+    """Whether ``message`` meets the contract its ``type`` names (see `ContractValidator.is_valid`)."""
+    return default_validator().is_valid(message)
+
+
+def findings(message: object) -> list[Finding]:
+    """Every way ``message`` breaks its contract, most useful first (see `ContractValidator.findings`)."""
+    return default_validator().findings(message)
+
+
+def is_valid_batch(body: object) -> bool:
+    """Whether a batch body and its messages meet their contracts (see `ContractValidator.is_valid_batch`)."""
+    return default_validator().is_valid_batch(body)
+
+
+def validate_batch(body: object) -> list[Finding]:
+    """Every way a batch body or its messages break contracts (see `ContractValidator.validate_batch`)."""
+    return default_validator().validate_batch(body)

@@ -1,0 +1,268 @@
+"""Domain objects of the fake Listrak: clients, lists, profile fields, contacts and the change history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from .dates import format_listrak, parse_listrak
+from .exceptions import InvalidParameter
+
+__all__ = [
+    "BOUNCE_HANDLING",
+    "DATA_TYPES",
+    "METHOD_ADMINISTRATOR",
+    "METHOD_CONTACT",
+    "SUBSCRIBED",
+    "UNSUBSCRIBED",
+    "Change",
+    "Client",
+    "Contact",
+    "ContactList",
+    "ContactPage",
+    "ContactQuery",
+    "ContactUpsert",
+    "Field",
+    "FieldGroup",
+    "Settings",
+    "UpsertResult",
+    "list_attributes",
+]
+
+SUBSCRIBED = "Subscribed"
+UNSUBSCRIBED = "Unsubscribed"
+# Observed: every subscribe/unsubscribe made through the API by an integration reads "Administrator".
+METHOD_ADMINISTRATOR = "Administrator"
+# The fake's choice for `subscribedByContact=true`, which Listrak documents but was never observed.
+METHOD_CONTACT = "Contact"
+DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date", "ContentBlock")
+BOUNCE_HANDLING = ("None", "Standard", "Aggressive")
+
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$")
+
+
+@dataclass(slots=True)
+class Client:
+    """An OAuth client: one Listrak account of the fake, with its own lists and contacts."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(slots=True)
+class Settings:
+    """Per-client knobs: token lifetime in seconds, and a page-size cap that overrides `count`."""
+
+    token_lifetime: int = 3599
+    page_size_cap: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as the admin API shows them."""
+        return {"tokenLifetime": self.token_lifetime, "pageSizeCap": self.page_size_cap}
+
+
+@dataclass(slots=True)
+class ContactList:
+    """A List resource; attribute names are the swagger's, in snake case."""
+
+    list_id: int
+    list_name: str
+    bounce_handling: str = "None"
+    bounce_unsubscribe_count: int = 0
+    folder_id: int = 0
+    ip_pool_id: int = 0
+    create_date: str = "0001-01-01T00:00:00"
+    bounce_domain_alias: str | None = None
+    enable_browser_link: bool = False
+    enable_double_opt_in: bool = False
+    enable_dynamic_content: bool = False
+    enable_google_analytics: bool = False
+    enable_internationalization: bool = False
+    enable_list_hygiene: bool = False
+    enable_list_removal_header: bool = False
+    enable_list_removal_link: bool = False
+    enable_listrak_analytics: bool = False
+    enable_spam_score_personalization: bool = False
+    enable_to_name_personalization: bool = False
+    enable_universal_email_key_setting: bool = False
+    from_email: str | None = None
+    from_name: str | None = None
+    google_tracking_domains: list[str] | None = None
+    link_domain_alias: str | None = None
+    media_domain_alias: str | None = None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def list_attributes() -> list[tuple[str, str, str]]:
+    """(JSON name, attribute, kind) of every List field; kind is `str`, `int`, `bool`, `list` or `str?`."""
+    out = []
+    for f in fields(ContactList):
+        kind = str(f.type).replace(" ", "")
+        kinds = {"int": "int", "str": "str", "bool": "bool", "str|None": "str?", "list[str]|None": "list"}
+        out.append((_camel(f.name), f.name, kinds[kind]))
+    return out
+
+
+@dataclass(slots=True)
+class FieldGroup:
+    """A profile field group of one list."""
+
+    group_id: int
+    list_id: int
+    name: str
+    position: int
+
+
+@dataclass(slots=True)
+class Field:
+    """A profile ("segmentation") field of one list; `check` enforces its data type and length."""
+
+    field_id: int
+    group_id: int
+    list_id: int
+    name: str
+    data_type: str
+    max_length: int
+    position: int
+
+    def check(self, value: str, parameter: str = "segmentationFieldValues") -> str:
+        """`value` as it is stored, or InvalidParameter when the field's type or length refuses it."""
+        if value == "":
+            return value
+        if len(value) > self.max_length:
+            raise InvalidParameter(parameter)
+        kind = self.data_type
+        if kind == "Numeric":
+            if not _NUMBER.match(value):
+                raise InvalidParameter(parameter)
+        elif kind in ("CheckBox", "RadioButton"):
+            lowered = value.lower()
+            if lowered not in ("on", "off"):
+                raise InvalidParameter(parameter)
+            return lowered
+        elif kind == "Date" and parse_listrak(value) is None:
+            raise InvalidParameter(parameter)
+        return value
+
+
+@dataclass(slots=True, eq=False)
+class Contact:
+    """One address on one list.
+
+    Dates are Listrak-format strings (see `dates`), `key` is the lower-case address that
+    identifies the contact on its list, `index` its creation order on the list (behind its
+    emailKey) and `seq` the list's change sequence number of its last change (behind paging).
+    `values` maps profile field ids to non-empty values.
+    """
+
+    address: str
+    key: str
+    index: int
+    seq: int
+    subscribed: bool
+    subscribe_date: str | None
+    resubscribe_date: str | None = None
+    subscribe_method: str | None = None
+    unsubscribe_date: str | None = None
+    unsubscribe_method: str | None = None
+    external_id: str | None = None
+    values: dict[int, str] | None = None
+
+    @property
+    def subscription_state(self) -> str:
+        """`Subscribed` or `Unsubscribed`."""
+        return SUBSCRIBED if self.subscribed else UNSUBSCRIBED
+
+    def value(self, field_id: int) -> str:
+        """The value of a profile field, `""` when it has none."""
+        values = self.values
+        return values.get(field_id, "") if values else ""
+
+
+@dataclass(slots=True, frozen=True)
+class Change:
+    """One entry of the history: who changed what, when on the fake's clock.
+
+    `actor` is `api` for a call made with a token of `client_id`, `admin` for the fake's own
+    admin API or in-process calls, `seed` for a bulk seed (one entry per seeded list).
+    """
+
+    seq: int
+    at: datetime
+    client_id: str
+    actor: str
+    action: str
+    list_id: int | None = None
+    email: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The change as the admin API shows it."""
+        return {
+            "seq": self.seq,
+            "at": format_listrak(self.at),
+            "clientId": self.client_id,
+            "actor": self.actor,
+            "action": self.action,
+            "listId": self.list_id,
+            "emailAddress": self.email,
+            "detail": self.detail,
+        }
+
+
+@dataclass(slots=True)
+class ContactUpsert:
+    """A create-or-update of one contact: the body and query of `POST /List/{listId}/Contact`.
+
+    `subscription_state` None means "keep the state" for an existing contact and `Subscribed`
+    for a new one; `external_id` None leaves it as it is; `values` are (field id, value) pairs.
+    """
+
+    email: str
+    subscription_state: str | None = None
+    external_id: str | None = None
+    values: list[tuple[int, str]] = field(default_factory=list)
+    override_unsubscribe: bool = False
+    subscribed_by_contact: bool = False
+    send_double_opt_in: bool = False
+    update_type: str = "Update"
+    event_ids: list[int] = field(default_factory=list)
+    new_email: str | None = None
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What an upsert did: `created` (201) or updated (200), and the address it answers with."""
+
+    created: bool
+    resource_id: str
+    changed: bool = True
+
+
+@dataclass(slots=True)
+class ContactQuery:
+    """The query of `GET /List/{listId}/Contact`; dates are Listrak-format strings (see `dates`)."""
+
+    subscribed: bool = True
+    cursor: str = "Start"
+    count: int = 1000
+    start_date: str | None = None
+    end_date: str | None = None
+    use_original_subscribe_date: bool = True
+    external_id: str | None = None
+    field_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ContactPage:
+    """One page of contacts, already rendered as JSON objects (rendered under the backend's lock, so
+    every row is a consistent snapshot), and the cursor of the next page (None at the end)."""
+
+    rows: list[str]
+    next_cursor: str | None

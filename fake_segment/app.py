@@ -1,0 +1,343 @@
+"""The fake Segment's HTTP face: a Flask app over a SegmentBackend. Views parse, call, serialise.
+
+Ingest routes emulate Segment's Tracking API under `/v1`; the fake's own inspection and admin
+routes live under `/_fake/` and are described by `/_fake/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from fake_segment.backend import SegmentBackend
+from fake_segment.exceptions import BadRequest, ClockNotSettable, SegmentError
+from harness.fakekit.clock import parse_iso
+from harness.fakekit.faults import FaultSpecError, parse_fault
+from harness.fakekit.wsgi import FaultMiddleware, FaultReply, enact, enact_after
+
+__all__ = ["ENDPOINTS", "create_app"]
+
+# Path segment under /v1 -> the call it makes (the short forms are the ones Segment's libraries use).
+ENDPOINTS = {
+    "identify": "identify",
+    "i": "identify",
+    "track": "track",
+    "t": "track",
+    "page": "page",
+    "p": "page",
+    "screen": "screen",
+    "group": "group",
+    "g": "group",
+    "alias": "alias",
+    "a": "alias",
+    "batch": "batch",
+    "import": "batch",
+}
+
+_SUCCESS = b'{"success": true}'
+log = logging.getLogger("fake_segment")
+api = Blueprint("segment_api", __name__)
+admin = Blueprint("segment_admin", __name__, url_prefix="/_fake")
+
+
+def create_app(backend: SegmentBackend | None = None, config: dict[str, Any] | None = None) -> Flask:
+    """Build the fake Segment app around `backend` (a fresh one by default)."""
+    app = Flask(__name__)
+    app.config.update(config or {})
+    app.extensions["segment_backend"] = backend or SegmentBackend()
+    app.register_blueprint(api)
+    app.register_blueprint(admin)
+    app.register_error_handler(SegmentError, _segment_error)
+    app.register_error_handler(FaultSpecError, _fault_spec_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.wsgi_app = FaultMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _backend() -> SegmentBackend:
+    backend: SegmentBackend = current_app.extensions["segment_backend"]
+    return backend
+
+
+# -- Tracking API ---------------------------------------------------------------------------
+@api.post("/v1/<endpoint>")
+def ingest(endpoint: str) -> Response:
+    kind = ENDPOINTS.get(endpoint)
+    if kind is None:
+        raise SegmentError(f"There is no endpoint /v1/{endpoint}.", code="not_found", status=404)
+    backend = _backend()
+    read = backend.read_request(
+        kind,
+        request.stream,
+        authorization=request.headers.get("Authorization"),
+        content_encoding=request.headers.get("Content-Encoding"),
+    )
+    fault = backend.faults.check("POST", request.path, read.write_key)
+    if (reply := enact(fault, request.environ)) is not None:
+        return _reply(reply)
+    backend.apply(read)
+    if (reply := enact_after(request.environ)) is not None:
+        return _reply(reply)
+    return Response(_SUCCESS, 200, content_type="application/json")
+
+
+# -- inspection -----------------------------------------------------------------------------
+@admin.get("/health")
+def health() -> Response:
+    return _json({"status": "ok", **_backend().counts()})
+
+
+@admin.get("/messages")
+def messages() -> Response:
+    args = request.args
+    found = _backend().messages(
+        write_key=args.get("writeKey"),
+        type=args.get("type"),
+        user_id=args.get("userId"),
+        anonymous_id=args.get("anonymousId"),
+        message_id=args.get("messageId"),
+        since=args.get("since"),
+        until=args.get("until"),
+        after_seq=_int_arg("afterSeq"),
+    )
+    page = _page(found)
+    return _json({"count": len(found), "messages": [m.to_dict() for m in page]})
+
+
+@admin.get("/discards")
+def discards() -> Response:
+    found = _backend().discards(write_key=request.args.get("writeKey"), reason=request.args.get("reason"))
+    page = _page(found)
+    return _json({"count": len(found), "discards": [d.to_dict() for d in page]})
+
+
+@admin.get("/profiles")
+def profiles() -> Response:
+    args = request.args
+    ids = {k: args[k] for k in ("userId", "anonymousId", "email") if k in args}
+    found = _backend().profiles(args.get("writeKey"), **ids)
+    return _json({"count": len(found), "profiles": [{"writeKey": k, **p.to_dict()} for k, p in found]})
+
+
+@admin.get("/traits")
+def trait_views() -> Response:
+    write_key = _required_arg("writeKey")
+    kind = request.args.get("kind", "anonymousId")
+    return _json({"writeKey": write_key, "kind": kind, "views": _backend().trait_views(write_key, kind)})  # type: ignore[arg-type]
+
+
+@admin.get("/traits/<kind>/<path:value>")
+def trait_view(kind: str, value: str) -> Response:
+    write_key = _required_arg("writeKey")
+    if kind == "anonymousId":
+        traits = _backend().trait_view(write_key, "anonymousId", value)
+    elif kind == "userId":
+        traits = _backend().trait_view(write_key, "userId", value)
+    else:
+        raise BadRequest(f"Trait views are kept per anonymousId or userId, not {kind!r}.")
+    return _json({"writeKey": write_key, kind: value, "traits": traits})
+
+
+# -- admin ----------------------------------------------------------------------------------
+@admin.post("/reset")
+def reset() -> Response:
+    body = _json_body(optional=True)
+    write_key = body.get("writeKey", request.args.get("writeKey"))
+    if write_key is not None and not isinstance(write_key, str):
+        raise BadRequest(f"writeKey must be a string, saw {write_key!r}.")
+    _backend().reset(write_key)
+    return _json({"reset": write_key or "all"})
+
+
+@admin.get("/settings")
+def get_settings() -> Response:
+    return _json(_backend().settings.to_dict())
+
+
+@admin.put("/settings")
+def put_settings() -> Response:
+    body = _json_body()
+    unknown = set(body) - {"retention", "dedupeScope", "writeKeys"}
+    if unknown:
+        raise BadRequest(f"Unknown settings {sorted(unknown)}: expected retention, dedupeScope, writeKeys.")
+    settings = _backend().update_settings(
+        retention=body.get("retention"),
+        dedupe_scope=body.get("dedupeScope"),
+        write_keys=body.get("writeKeys", False),
+    )
+    return _json(settings.to_dict())
+
+
+@admin.get("/faults")
+def list_faults() -> Response:
+    faults = _backend().faults.list(request.args.get("writeKey"))
+    return _json({"faults": [f.to_dict() for f in faults]})
+
+
+@admin.post("/faults")
+def add_fault() -> Response:
+    fault = _backend().faults.add(parse_fault(_json_body()))
+    return _json(fault.to_dict(), status=201)
+
+
+@admin.put("/faults")
+def set_faults() -> Response:
+    body = _json_body()
+    specs = body.get("faults") if isinstance(body, dict) else None
+    if not isinstance(specs, list):
+        raise BadRequest('Expected {"faults": [...]}: a list of fault specs.')
+    faults = [parse_fault(spec) for spec in specs]
+    _backend().faults.set(faults)
+    return _json({"faults": [f.to_dict() for f in faults]})
+
+
+@admin.delete("/faults")
+def clear_faults() -> Response:
+    _backend().faults.clear(request.args.get("writeKey"))
+    return _json({"faults": []})
+
+
+@admin.get("/faults/fired")
+def fired_faults() -> Response:
+    fired = _backend().faults.fired(request.args.get("writeKey"))
+    return _json({"fired": [f.to_dict() for f in fired]})
+
+
+@admin.get("/clock")
+def get_clock() -> Response:
+    clock = _backend().clock
+    return _json({"now": clock.now().isoformat(), "settable": hasattr(clock, "set")})
+
+
+@admin.put("/clock")
+def set_clock() -> Response:
+    clock = _settable_clock()
+    now = _json_body().get("now")
+    when = parse_iso(now) if isinstance(now, str) else None
+    if when is None:
+        raise BadRequest(f'Expected {{"now": "<ISO-8601 time>"}}, saw now={now!r}.')
+    clock.set(when)
+    return _json({"now": clock.now().isoformat(), "settable": True})
+
+
+@admin.post("/clock/advance")
+def advance_clock() -> Response:
+    clock = _settable_clock()
+    seconds = _json_body().get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise BadRequest(f'Expected {{"seconds": <non-negative number>}}, saw seconds={seconds!r}.')
+    clock.advance(seconds)
+    return _json({"now": clock.now().isoformat(), "settable": True})
+
+
+@admin.get("/openapi.json")
+def openapi() -> Response:
+    document = resources.files("fake_segment").joinpath("openapi.json").read_bytes()
+    return Response(document, 200, content_type="application/json")
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _settable_clock() -> Any:
+    clock = _backend().clock
+    if not hasattr(clock, "set"):
+        raise ClockNotSettable(
+            "This fake runs on the wall clock; start it with a manual clock to drive time."
+        )
+    return clock
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    try:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    except (RecursionError, ValueError):
+        # A stored message can be nested as deeply as the JSON decoder allowed; answer anyway.
+        body = json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), default=repr, check_circular=False
+        )
+    return Response(body, status, content_type="application/json")
+
+
+def _reply(reply: FaultReply) -> Response:
+    body: str | bytes
+    if reply.body is None:
+        body = json.dumps({"code": "fault_injected", "message": f"Injected fault: status {reply.status}."})
+    elif isinstance(reply.body, str | bytes):
+        body = reply.body
+    else:
+        body = json.dumps(reply.body)
+    return Response(body, reply.status, headers=reply.headers, content_type="application/json")
+
+
+def _json_body(*, optional: bool = False) -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise BadRequest("Expected a JSON object in the body, saw an empty body.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("Expected a JSON object in the body, saw invalid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"Expected a JSON object in the body, saw {type(body).__name__}.")
+    return body
+
+
+def _required_arg(name: str) -> str:
+    value = request.args.get(name)
+    if not value:
+        raise BadRequest(f"The query parameter {name} is required here.")
+    return value
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(
+            f"The query parameter {name} must be a non-negative integer, saw {value!r}."
+        ) from None
+    if number < 0:
+        raise BadRequest(f"The query parameter {name} must be a non-negative integer, saw {value!r}.")
+    return number
+
+
+def _page(items: list[Any]) -> list[Any]:
+    offset = _int_arg("offset") or 0
+    limit = _int_arg("limit")
+    return items[offset : offset + limit if limit is not None else None]
+
+
+def _segment_error(error: SegmentError) -> Response:
+    return _json(error.to_body(), status=error.status)
+
+
+def _fault_spec_error(error: FaultSpecError) -> Response:
+    return _json({"code": "bad_fault", "message": str(error)}, status=400)
+
+
+def _http_error(error: HTTPException) -> Response:
+    code = (error.name or "error").lower().replace(" ", "_")
+    message = error.description or error.name
+    if error.code == 405:
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
+        message = f"{request.method} is not allowed on {request.path}; use {allowed or 'another method'}."
+    elif error.code == 404:
+        message = f"There is nothing at {request.path}."
+    return _json({"code": code, "message": message}, status=error.code or 500)
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return _json(
+        {"code": "internal_error", "message": f"The fake failed unexpectedly: {error!r}."}, status=500
+    )

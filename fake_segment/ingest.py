@@ -1,0 +1,183 @@
+"""Pure steps of Segment's ingest: who sent it, which messages a request holds, which are dropped,
+and the fields Segment adds. No state lives here; the backend strings these together.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from fake_segment.decoding import MESSAGE_LIMIT
+from fake_segment.exceptions import InvalidJSON, MissingWriteKey, PayloadTooLarge
+from fake_segment.models import MESSAGE_TYPES
+from harness.fakekit.clock import format_iso, parse_iso
+
+__all__ = [
+    "MAX_BATCH_EVENTS",
+    "Expanded",
+    "discard_reason",
+    "enrich",
+    "expand",
+    "write_key_from",
+]
+
+MAX_BATCH_EVENTS = 2500
+# Fields that record when a message was made or sent rather than what it says; a retry may
+# change them without changing the message.
+CLOCK_FIELDS = frozenset({"sentAt", "receivedAt", "timestamp", "originalTimestamp"})
+
+
+def write_key_from(authorization: str | None, body: Any) -> str:
+    """The write key from Basic auth, else from `writeKey` in the body (Bearer needs the body's)."""
+    if authorization:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise MissingWriteKey(
+                    "The Authorization header is not valid Basic auth: expected base64 of 'WRITE_KEY:'."
+                ) from None
+            # 'key:' is the documented form; a bare 'key' still works for backward compatibility.
+            basic_key = decoded.partition(":")[0]
+            if basic_key:
+                return basic_key
+    key = body.get("writeKey") if isinstance(body, dict) else None
+    if isinstance(key, str) and key:
+        return key
+    if key is not None and not isinstance(key, str):
+        raise MissingWriteKey(f"writeKey in the body must be a string, saw {type(key).__name__}.")
+    raise MissingWriteKey(
+        "No write key: send it as Basic auth (the write key as user, empty password) "
+        "or as writeKey in the JSON body."
+    )
+
+
+class Expanded:
+    """The messages one request carries, plus the items dropped before any message exists."""
+
+    __slots__ = ("dropped", "items", "sent_at")
+
+    def __init__(self, items: list[dict[str, Any]], sent_at: Any, dropped: list[tuple[str, str, Any]]):
+        self.items = items
+        self.sent_at = sent_at
+        self.dropped = dropped
+
+
+def expand(kind: str, body: Any, body_size: int) -> Expanded:
+    """Split a request into messages: one for a single call, the items of a batch with the
+    batch's context, integrations and sentAt applied to each."""
+    if not isinstance(body, dict):
+        raise InvalidJSON(f"The body must be a JSON object, saw {_json_type(body)}.")
+    if kind != "batch":
+        message = dict(body)
+        message.pop("writeKey", None)
+        message["type"] = kind  # the endpoint decides the type of a single call
+        return Expanded([message], body.get("sentAt"), [])
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        raise InvalidJSON(
+            "A batch request must have a `batch` array, "
+            f"saw {_json_type(batch) if 'batch' in body else 'none'}."
+        )
+    if not batch:
+        return Expanded([], None, [("empty_batch", "The batch array is empty.", [])])
+    if len(batch) > MAX_BATCH_EVENTS:
+        detail = f"The batch has {len(batch)} events, more than Segment's {MAX_BATCH_EVENTS}."
+        return Expanded([], None, [("too_many_events", detail, item) for item in batch])
+    if body_size > MESSAGE_LIMIT:
+        # Only a body this big can hold an item over the limit; smaller bodies skip the measure.
+        for index, item in enumerate(batch):
+            size = _size(item)
+            if size > MESSAGE_LIMIT:
+                raise PayloadTooLarge(
+                    f"Exceed payload limit: batch[{index}] is {size} bytes, over Segment's 32KB "
+                    f"({MESSAGE_LIMIT} bytes) per event."
+                )
+    context = body.get("context")
+    integrations = body.get("integrations")
+    items: list[dict[str, Any]] = []
+    dropped: list[tuple[str, str, Any]] = []
+    for index, item in enumerate(batch):
+        if not isinstance(item, dict) or item.get("type") not in MESSAGE_TYPES:
+            seen = item.get("type") if isinstance(item, dict) else _json_type(item)
+            dropped.append(
+                (
+                    "invalid_type",
+                    f"batch[{index}] needs a type among {', '.join(sorted(MESSAGE_TYPES))}; saw {seen!r}.",
+                    item,
+                )
+            )
+            continue
+        if isinstance(context, dict):
+            own = item.get("context")
+            item["context"] = {**context, **own} if isinstance(own, dict) else context
+        if isinstance(integrations, dict):
+            own = item.get("integrations")
+            item["integrations"] = {**integrations, **own} if isinstance(own, dict) else integrations
+        item.pop("writeKey", None)
+        items.append(item)
+    return Expanded(items, body.get("sentAt"), dropped)
+
+
+def discard_reason(message: dict[str, Any]) -> tuple[str, str] | None:
+    """Why Segment would drop this message after answering 200, or None when it keeps it."""
+    user_id = message.get("userId")
+    anonymous_id = message.get("anonymousId")
+    kind = message["type"]
+    if kind == "alias":
+        user_id = user_id if user_id is not None else message.get("previousId")
+    if user_id is None and anonymous_id is None:
+        return "no_user_anon_id", "Neither userId nor anonymousId is set."
+    for name, value in (("userId", user_id), ("anonymousId", anonymous_id)):
+        if value is not None and (type(value) is not str or not value):
+            return "id_not_string", f"{name} must be a non-empty string, saw {json.dumps(value)[:80]}."
+    traits = message.get("traits")
+    if traits is not None and type(traits) is not dict:
+        return "traits_not_object", f"traits must be an object, saw {_json_type(traits)}."
+    if kind == "track":
+        event = message.get("event")
+        if type(event) is not str or not event:
+            return "event_not_defined", "A track call needs a non-empty event name."
+    return None
+
+
+def enrich(
+    message: dict[str, Any], received_at: str, received_dt: datetime, sent_at: datetime | None
+) -> None:
+    """Add what Segment adds: receivedAt, originalTimestamp and the skew-corrected timestamp."""
+    original = message.get("timestamp")
+    message["receivedAt"] = received_at
+    if original is None:
+        message["originalTimestamp"] = received_at
+        message["timestamp"] = received_at
+        return
+    message["originalTimestamp"] = original
+    when = parse_iso(original) if type(original) is str else None
+    if when is None:
+        message["timestamp"] = received_at  # unusable client time: Segment falls back to its own
+    elif sent_at is None:
+        message["timestamp"] = format_iso(when)
+    else:
+        message["timestamp"] = format_iso(received_dt - (sent_at - when))
+
+
+def _size(item: Any) -> int:
+    return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -1,0 +1,43 @@
+"""pytest fixtures for the fakes, registered under `pytest11`.
+
+`fake_segment` gives each test its own write key on one session-wide server, so tests never see
+each other's messages and need no global reset. Override `fake_segment_options` (session scope)
+to configure the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from fake_segment.server import FakeSegment, WriteKeyView
+
+__all__ = ["fake_segment", "fake_segment_options", "fake_segment_server"]
+
+
+@pytest.fixture(scope="session")
+def fake_segment_options() -> dict[str, Any]:
+    """Keyword arguments for the session's FakeSegment; override in your conftest.py."""
+    # Dedupe per write key: one test's messageIds can never drop another test's messages.
+    return {"dedupe_scope": "write_key"}
+
+
+@pytest.fixture(scope="session")
+def fake_segment_server(fake_segment_options: dict[str, Any]) -> Iterator[FakeSegment]:
+    """One fake Segment on 127.0.0.1 for the whole session."""
+    from fake_segment.server import FakeSegment
+
+    with FakeSegment(**fake_segment_options) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_segment(fake_segment_server: FakeSegment) -> Iterator[WriteKeyView]:
+    """This test's own write key on the session's fake Segment (`.write_key`, `.api_url`, `.messages()`)."""
+    view = fake_segment_server.for_write_key(f"wk_test_{uuid.uuid4().hex[:12]}")
+    yield view
+    view.reset()
