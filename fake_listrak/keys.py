@@ -19,20 +19,26 @@ _INDEX_BITS = 40
 _MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605D
 _OFFSET = 0x5F356495A1B2C3D4E5F6071829
 _INVERSE = pow(_MULTIPLIER, -1, 1 << _BITS)
+# Half the width or more, so that applying the xorshift twice undoes it.
+_SHIFT = 52
 _HEX26 = re.compile(r"^[0-9a-fA-F]{26}$")
 
 
 def email_key(list_id: int, index: int) -> str:
     """The emailKey of the `index`-th contact created on list `list_id`."""
-    plain = ((list_id & 0xFFFFFFFFFFFF) << _INDEX_BITS) | index
-    return f"{(plain * _MULTIPLIER + _OFFSET) & _MASK:026x}"
+    x = (((((list_id & 0xFFFFFFFFFFFF) << _INDEX_BITS) | index) * _MULTIPLIER) + _OFFSET) & _MASK
+    # Fold the high bits into the low ones (an invertible xorshift) so no digits stay constant.
+    x ^= x >> _SHIFT
+    return f"{(x * _MULTIPLIER) & _MASK:026x}"
 
 
 def decode_email_key(text: str) -> tuple[int, int] | None:
     """(list id, creation index) behind an emailKey, or None when `text` is not one."""
     if not _HEX26.match(text):
         return None
-    plain = ((int(text, 16) - _OFFSET) * _INVERSE) & _MASK
+    y = (int(text, 16) * _INVERSE) & _MASK
+    x = y ^ (y >> _SHIFT)
+    plain = ((x - _OFFSET) * _INVERSE) & _MASK
     return plain >> _INDEX_BITS, plain & ((1 << _INDEX_BITS) - 1)
 
 

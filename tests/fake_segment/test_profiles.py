@@ -191,6 +191,15 @@ def test_merge_takes_the_later_value_even_from_the_older_profile(feed: Feed) -> 
     assert merged.traits == {"plan": "team"}
 
 
+def test_merge_compares_when_each_trait_was_set_not_when_each_profile_last_changed(feed: Feed) -> None:
+    feed.identify(anonymousId="a1", traits={"plan": "pro"})
+    feed.identify(anonymousId="a2", traits={"plan": "max"})
+    feed.identify(anonymousId="a1", traits={"seats": 2})  # profile 1 changes later, but not its plan
+    feed.send("alias", userId="u", anonymousId="a1", previousId="a2")
+    [merged] = feed.store.profiles()
+    assert merged.traits == {"plan": "max", "seats": 2}
+
+
 def test_absorbed_profile_leaves_lookups_but_get_follows_the_merge(feed: Feed) -> None:
     feed.identify(anonymousId="a1")
     feed.identify(anonymousId="a2")

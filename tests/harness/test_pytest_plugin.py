@@ -1,0 +1,56 @@
+"""The pytest plugin: each test gets its own write key on one shared fake Segment."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_each_test_sees_only_its_own_messages(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def send(fake_segment, who):
+            httpx.post(
+                fake_segment.api_url + "/identify",
+                json={"anonymousId": who, "messageId": "same-id", "traits": {"email": who}},
+                auth=(fake_segment.write_key, ""),
+            ).raise_for_status()
+
+        def test_one(fake_segment):
+            send(fake_segment, "one@x.io")
+            assert [m["anonymousId"] for m in fake_segment.messages()] == ["one@x.io"]
+
+        def test_two(fake_segment):
+            # The same messageId as test_one: per-key dedupe keeps tests independent.
+            send(fake_segment, "two@x.io")
+            assert [m["anonymousId"] for m in fake_segment.messages()] == ["two@x.io"]
+            assert fake_segment.profile(email="two@x.io")["traits"] == {"email": "two@x.io"}
+
+        def test_server_is_shared(fake_segment, fake_segment_server):
+            assert fake_segment.url == fake_segment_server.url
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_options_fixture_configures_the_server(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def fake_segment_options():
+            return {"retention": 2, "dedupe_scope": "write_key"}
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_retention(fake_segment_server):
+            assert fake_segment_server.backend.settings.retention == 2
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
