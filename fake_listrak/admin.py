@@ -158,7 +158,7 @@ def set_clock() -> Response:
 
 @admin.post("/clock/advance")
 def advance_clock() -> Response:
-    seconds = _object().get("seconds")
+    seconds: Any = _object().get("seconds")  # the backend says what is wrong with it
     backend().advance_clock(seconds)
     return json_response(_clock_json())
 

@@ -23,7 +23,13 @@ from harness.fakekit.wsgi import FaultMiddleware, FaultReply, enact, enact_after
 
 from .admin import admin
 from .backend import ListrakBackend
-from .exceptions import ListrakError, MalformedRequestBody, UnhandledException, UnknownRoute, UnsupportedMethod
+from .exceptions import (
+    ListrakError,
+    MalformedRequestBody,
+    UnhandledException,
+    UnknownRoute,
+    UnsupportedMethod,
+)
 from .views import TOKEN_PATH, api, bearer_token
 from .web import BACKEND_KEY, DEFAULT_CLIENT_KEY, backend, error_response, json_response
 
@@ -35,7 +41,10 @@ log = logging.getLogger("fake_listrak")
 _FAULT_CODES = {
     400: ("ERROR_INVALID_PARAMETER", "An invalid value was supplied for {Parameter}."),
     401: ("ERROR_UNAUTHORIZED", "Authorization was denied for this request."),
-    404: ("ERROR_UNABLE_TO_LOCATE_RESOURCE", "Unable to locate a resource associated with the listId supplied."),
+    404: (
+        "ERROR_UNABLE_TO_LOCATE_RESOURCE",
+        "Unable to locate a resource associated with the listId supplied.",
+    ),
     429: ("ERROR_TOO_MANY_REQUESTS", "Too many requests; retry after the time the Retry-After header gives."),
     500: ("ERROR_UNHANDLED_EXCEPTION", UnhandledException.default_message),
     503: ("ERROR_SERVICE_UNAVAILABLE", "The service is temporarily unavailable."),
@@ -120,10 +129,16 @@ def _inject_fault_after(response: Response) -> Response:
 def _fault_reply(reply: FaultReply) -> Response:
     headers = dict(reply.headers)
     if reply.body is None:
-        code, message = _FAULT_CODES.get(reply.status, ("ERROR_INJECTED_FAULT", "An injected fault answered."))
-        return json_response({"status": reply.status, "error": code, "message": message}, reply.status, headers)
+        code, message = _FAULT_CODES.get(
+            reply.status, ("ERROR_INJECTED_FAULT", "An injected fault answered.")
+        )
+        return json_response(
+            {"status": reply.status, "error": code, "message": message}, reply.status, headers
+        )
     if isinstance(reply.body, bytes | str):
-        return Response(reply.body, reply.status, headers=headers, content_type="application/json; charset=utf-8")
+        return Response(
+            reply.body, reply.status, headers=headers, content_type="application/json; charset=utf-8"
+        )
     return Response(json.dumps(reply.body), reply.status, headers=headers, content_type="application/json")
 
 

@@ -64,6 +64,8 @@ from .models import (
     FieldGroup,
     Settings,
     UpsertResult,
+    pack_values,
+    unpack_values,
 )
 from .paging import decode_cursor, encode_cursor
 from .seed import ListPlan, SeedPlan, SeedSummary, build_contacts, parse_seed
@@ -429,13 +431,13 @@ class ListrakBackend:
                 count = min(count, cap)
             lane = state.contacts.lanes[query.subscribed]
             found, next_after = lane.scan(after, count, _contact_filter(query))
-            rows = render.contact_rows(found, list_id, fields_)
+            rows = render.contact_rows(found, fields_)
         cursor = None if next_after is None else encode_cursor(list_id, query.subscribed, next_after)
         return ContactPage(rows, cursor)
 
     def get_contact(
         self, client_id: str, list_id: int, identifier: str, field_ids: Iterable[int] = ()
-    ) -> str:
+    ) -> bytes:
         """`GET /List/{listId}/Contact/{contactIdentifier}` (address or emailKey), as JSON text."""
         field_ids = list(field_ids)
         if len(field_ids) > MAX_SEGMENTATION_FIELDS:
@@ -446,7 +448,7 @@ class ListrakBackend:
             contact = state.contacts.find_identifier(identifier)
             if contact is None:
                 raise ResourceNotFound("listId", "contactIdentifier")
-            return render.contact_rows([contact], list_id, fields_)[0]
+            return render.contact_rows([contact], fields_)[0]
 
     def contact(self, client_id: str, list_id: int, address: str) -> Contact | None:
         """A copy of the contact with this address (case-insensitive), None if there is none."""
@@ -839,10 +841,10 @@ class ListrakBackend:
     def _drop_field(state: _ListState, field_id: int) -> None:
         del state.fields[field_id]
         for contact in state.contacts:
-            if contact.values and field_id in contact.values:
-                del contact.values[field_id]
-                if not contact.values:
-                    contact.values = None
+            if contact.values and field_id in contact.values[::2]:
+                values = unpack_values(contact.values)
+                del values[field_id]
+                contact.values = pack_values(values)
 
     @staticmethod
     def _requested_fields(state: _ListState, field_ids: list[int]) -> list[Field]:
@@ -961,15 +963,12 @@ class ListrakBackend:
 
 
 _SEEDED_ATTRIBUTES = tuple(
-    f.name for f in fields(Contact) if f.name not in ("address", "key", "index", "seq")
+    f.name for f in fields(Contact) if f.name not in ("address", "key", "index", "seq", "row")
 )
 
 
 def _snapshot(contact: Contact) -> Contact:
-    copied = copy.copy(contact)
-    if copied.values is not None:
-        copied.values = dict(copied.values)
-    return copied
+    return copy.copy(contact)
 
 
 def _detail(upsert: ContactUpsert) -> dict[str, Any]:
@@ -997,7 +996,7 @@ def _apply_values(
     given text to each field's current value (checked again against the field); `Overwrite`
     replaces all of the contact's values with the given ones.
     """
-    before = contact.values or {}
+    before = unpack_values(contact.values)
     after = {} if update_type == "Overwrite" else dict(before)
     for field_id, value in values:
         if update_type == "Append" and value:
@@ -1008,7 +1007,7 @@ def _apply_values(
             after.pop(field_id, None)
     if after == before:
         return False
-    contact.values = after or None
+    contact.values = pack_values(after)
     return True
 
 

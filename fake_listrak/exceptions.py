@@ -87,10 +87,11 @@ class UnsupportedContentType(ListrakError):
     code = "ERROR_UNSUPPORTED_CONTENT_TYPE"
 
     def __init__(self, seen: str | None) -> None:
-        super().__init__(
-            f"The request entity's media type '{seen or ''}' is not supported for this resource; "
-            "use a Content-Type of application/json."
-        )
+        if seen:
+            message = f"The request entity's media type '{seen}' is not supported for this resource."
+        else:
+            message = "The request has no Content-Type header."
+        super().__init__(message + " Use a Content-Type of application/json.")
 
 
 class Unauthorized(ListrakError):

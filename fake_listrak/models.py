@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,12 @@ __all__ = [
     "ContactUpsert",
     "Field",
     "FieldGroup",
+    "PackedValues",
     "Settings",
     "UpsertResult",
     "list_attributes",
+    "pack_values",
+    "unpack_values",
 ]
 
 SUBSCRIBED = "Subscribed"
@@ -65,16 +69,16 @@ class Settings:
 
 @dataclass(slots=True)
 class ContactList:
-    """A List resource; attribute names are the swagger's, in snake case."""
+    """A List resource; attributes are the swagger's, in snake case and in its order."""
 
     list_id: int
     list_name: str
-    bounce_handling: str = "None"
-    bounce_unsubscribe_count: int = 0
     folder_id: int = 0
     ip_pool_id: int = 0
-    create_date: str = "0001-01-01T00:00:00"
     bounce_domain_alias: str | None = None
+    bounce_handling: str = "None"
+    bounce_unsubscribe_count: int = 0
+    create_date: str = "0001-01-01T00:00:00"
     enable_browser_link: bool = False
     enable_double_opt_in: bool = False
     enable_dynamic_content: bool = False
@@ -151,6 +155,27 @@ class Field:
         return value
 
 
+# A contact's profile values packed flat, (field id, value, field id, value, ...): a dict per
+# contact would take three times the memory, and a contact has few values.
+PackedValues = tuple[int | str, ...]
+
+
+def pack_values(values: Mapping[int, str]) -> PackedValues | None:
+    """Profile values packed for a Contact (empty values dropped; None when none are left)."""
+    packed: list[int | str] = []
+    for field_id, value in values.items():
+        if value:
+            packed += (field_id, value)
+    return tuple(packed) or None
+
+
+def unpack_values(packed: PackedValues | None) -> dict[int, str]:
+    """Packed profile values as a dict."""
+    if not packed:
+        return {}
+    return {packed[i]: packed[i + 1] for i in range(0, len(packed), 2)}  # type: ignore[misc]
+
+
 @dataclass(slots=True, eq=False)
 class Contact:
     """One address on one list.
@@ -158,7 +183,8 @@ class Contact:
     Dates are Listrak-format strings (see `dates`), `key` is the lower-case address that
     identifies the contact on its list, `index` its creation order on the list (behind its
     emailKey) and `seq` the list's change sequence number of its last change (behind paging).
-    `values` maps profile field ids to non-empty values.
+    `values` holds the non-empty profile values, packed (see `pack_values`). `row` is the
+    contact rendered as JSON (without field values), kept current by its list's store.
     """
 
     address: str
@@ -172,7 +198,8 @@ class Contact:
     unsubscribe_date: str | None = None
     unsubscribe_method: str | None = None
     external_id: str | None = None
-    values: dict[int, str] | None = None
+    values: PackedValues | None = None
+    row: bytes = b""
 
     @property
     def subscription_state(self) -> str:
@@ -181,8 +208,16 @@ class Contact:
 
     def value(self, field_id: int) -> str:
         """The value of a profile field, `""` when it has none."""
-        values = self.values
-        return values.get(field_id, "") if values else ""
+        packed = self.values
+        if packed:
+            for i in range(0, len(packed), 2):
+                if packed[i] == field_id:
+                    return packed[i + 1]  # type: ignore[return-value]
+        return ""
+
+    def value_map(self) -> dict[int, str]:
+        """The contact's non-empty profile values by field id."""
+        return unpack_values(self.values)
 
 
 @dataclass(slots=True, frozen=True)
@@ -261,8 +296,8 @@ class ContactQuery:
 
 @dataclass(slots=True)
 class ContactPage:
-    """One page of contacts, already rendered as JSON objects (rendered under the backend's lock, so
+    """One page of contacts, already rendered as JSON objects (taken under the backend's lock, so
     every row is a consistent snapshot), and the cursor of the next page (None at the end)."""
 
-    rows: list[str]
+    rows: list[bytes]
     next_cursor: str | None

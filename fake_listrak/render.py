@@ -19,6 +19,7 @@ from .models import Contact, ContactList, ContactPage, Field, FieldGroup, list_a
 __all__ = [
     "collection",
     "contact_dict",
+    "contact_row",
     "contact_rows",
     "created",
     "deleted",
@@ -36,7 +37,7 @@ _LIST_ATTRIBUTES = list_attributes()
 _ROW = (
     '{"emailAddress":%s,"emailKey":"%s","universalEmailKey":"%s","subscriptionState":"%s",'
     '"subscribeDate":%s,"resubscribeDate":%s,"subscribeMethod":%s,"unsubscribeDate":%s,'
-    '"unsubscribeMethod":%s,"externalContactID":%s,"segmentationFieldValues":[%s]}'
+    '"unsubscribeMethod":%s,"externalContactID":%s,"segmentationFieldValues":[]}'
 )
 _STATE = ("Unsubscribed", "Subscribed")
 
@@ -121,58 +122,57 @@ def contact_dict(contact: Contact, list_id: int, fields: Sequence[Field]) -> dic
     }
 
 
-def contact_rows(contacts: Iterable[Contact], list_id: int, fields: Sequence[Field]) -> list[str]:
-    """Each contact as the JSON text of `contact_dict` (same keys, same order, same values)."""
+def contact_row(contact: Contact, list_id: int) -> bytes:
+    """The contact as the JSON text of `contact_dict` with no field values (same keys, order, values).
+
+    Stores keep this in `Contact.row`, re-rendered whenever the contact changes, so a page is
+    a join of ready rows.
+    """
     enc = encode_basestring_ascii
-    sha = hashlib.sha256
-    row = _ROW
-    state = _STATE
-    key_of = email_key
-    field_heads = [
+    sd = contact.subscribe_date
+    rd = contact.resubscribe_date
+    sm = contact.subscribe_method
+    ud = contact.unsubscribe_date
+    um = contact.unsubscribe_method
+    ext = contact.external_id
+    text = _ROW % (
+        enc(contact.address),
+        email_key(list_id, contact.index),
+        hashlib.sha256(contact.key.encode("utf-8")).hexdigest(),
+        _STATE[contact.subscribed],
+        "null" if sd is None else '"' + sd + '"',
+        "null" if rd is None else '"' + rd + '"',
+        "null" if sm is None else enc(sm),
+        "null" if ud is None else '"' + ud + '"',
+        "null" if um is None else enc(um),
+        "null" if ext is None else enc(ext),
+    )
+    return text.encode("ascii")
+
+
+def contact_rows(contacts: Iterable[Contact], fields: Sequence[Field]) -> list[bytes]:
+    """The contacts' rows, with the values of `fields` spliced in when there are any."""
+    if not fields:
+        return [c.row for c in contacts]
+    enc = encode_basestring_ascii
+    heads = [
         (f.field_id, f'{{"segmentationFieldGroupId":{f.group_id},"segmentationFieldId":{f.field_id},"value":')
         for f in fields
     ]
-    out: list[str] = []
-    append = out.append
+    out = []
     for c in contacts:
-        if field_heads:
-            values = c.values or {}
-            field_text = ",".join(head + enc(values.get(fid, "")) + "}" for fid, head in field_heads)
-        else:
-            field_text = ""
-        sd = c.subscribe_date
-        rd = c.resubscribe_date
-        sm = c.subscribe_method
-        ud = c.unsubscribe_date
-        um = c.unsubscribe_method
-        ext = c.external_id
-        append(
-            row
-            % (
-                enc(c.address),
-                key_of(list_id, c.index),
-                sha(c.key.encode("utf-8")).hexdigest(),
-                state[c.subscribed],
-                "null" if sd is None else '"' + sd + '"',
-                "null" if rd is None else '"' + rd + '"',
-                "null" if sm is None else enc(sm),
-                "null" if ud is None else '"' + ud + '"',
-                "null" if um is None else enc(um),
-                "null" if ext is None else enc(ext),
-                field_text,
-            )
-        )
+        values = c.value_map() if c.values else {}
+        text = ",".join(head + enc(values.get(fid, "")) + "}" for fid, head in heads)
+        out.append(c.row[:-2] + text.encode("ascii") + b"]}")
     return out
 
 
 def page_body(page: ContactPage) -> bytes:
     """The `CollectionPaged[Contact]` envelope around a page's rows."""
-    cursor = "null" if page.next_cursor is None else '"' + page.next_cursor + '"'
-    return ('{"status":200,"nextPageCursor":' + cursor + ',"data":[' + ",".join(page.rows) + "]}").encode(
-        "ascii"
-    )
+    cursor = b"null" if page.next_cursor is None else b'"' + page.next_cursor.encode("ascii") + b'"'
+    return b"".join((b'{"status":200,"nextPageCursor":', cursor, b',"data":[', b",".join(page.rows), b"]}"))
 
 
-def resource_row(row: str) -> bytes:
+def resource_row(row: bytes) -> bytes:
     """The `Resource[Contact]` envelope around one rendered contact."""
-    return ('{"status":200,"data":' + row + "}").encode("ascii")
+    return b'{"status":200,"data":' + row + b"}"

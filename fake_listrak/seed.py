@@ -37,7 +37,17 @@ from typing import Any
 
 from .dates import format_listrak, parse_listrak
 from .exceptions import InvalidParameter, SeedError
-from .models import METHOD_ADMINISTRATOR, SUBSCRIBED, UNSUBSCRIBED, Contact, ContactList, Field, FieldGroup
+from .models import (
+    METHOD_ADMINISTRATOR,
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    Contact,
+    ContactList,
+    Field,
+    FieldGroup,
+    PackedValues,
+    pack_values,
+)
 from .parsing import parse_field, parse_group, parse_list
 from .store import address_key
 
@@ -314,7 +324,7 @@ def _text(raw: Any, where: str) -> str | None:
 
 def _values(
     raw: Any, where: str, fields: Mapping[int, Field], intern: Callable[[str], str]
-) -> dict[int, str] | None:
+) -> PackedValues | None:
     out: dict[int, str] = {}
     for index, item in enumerate(_array(raw, where)):
         item_where = f"{where}[{index}]"
@@ -334,7 +344,7 @@ def _values(
             ) from None
         if value:
             out[field_id] = intern(value)
-    return out or None
+    return pack_values(out)
 
 
 def iter_contacts(
@@ -393,7 +403,7 @@ def iter_contacts(
                     ) from None
                 if text:
                     values[field_id] = intern(text)
-            contact.values = values or None
+            contact.values = pack_values(values)
         yield contact
 
 

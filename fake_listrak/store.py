@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from .keys import decode_email_key, email_key
 from .models import Contact
 from .paging import Lane
+from .render import contact_row
 
 __all__ = ["ListStore", "address_key"]
 
@@ -64,17 +65,19 @@ class ListStore:
         contact.index = len(self.by_index)
         self.seq += 1
         contact.seq = self.seq
+        contact.row = contact_row(contact, self.list_id)
         self.by_index.append(contact)
         self.by_key[contact.key] = contact
         self.lanes[contact.subscribed].append(contact)
         return contact
 
     def changed(self, contact: Contact, was_subscribed: bool) -> None:
-        """Record that `contact` changed (it was in state `was_subscribed`): it moves to the end of
-        the order of its current state."""
+        """Record that `contact` changed (it was in state `was_subscribed`): it is rendered again
+        and moves to the end of the order of its current state."""
         # The new seq first, so that a compaction triggered by `retire` sees the old entry as dead.
         self.seq += 1
         contact.seq = self.seq
+        contact.row = contact_row(contact, self.list_id)
         self.lanes[was_subscribed].retire()
         self.lanes[contact.subscribed].append(contact)
 

@@ -22,7 +22,7 @@ from contracts.validator import findings as spec_findings
 from fake_segment.decoding import BATCH_LIMIT, MESSAGE_LIMIT, decode_json, read_body
 from fake_segment.dedupe import DedupeWindow, Seen
 from fake_segment.exceptions import BadRequest, NotFound
-from fake_segment.ingest import discard_reason, enrich, expand, write_key_from
+from fake_segment.ingest import Enricher, discard_reason, expand, write_key_from
 from fake_segment.models import MESSAGE_TYPES, Discard, Settings, StoredMessage
 from fake_segment.profiles import Profile, ProfileStore
 from harness.fakekit.clock import Clock, SystemClock, format_iso, parse_iso
@@ -120,7 +120,7 @@ class SegmentBackend:
             dropped.extend(("unknown_write_key", detail, m) for m in expanded.items)
             return ReadRequest(write_key, received, received_at, messages, dropped)
         batch_sent = expanded.sent_at
-        sent_cache: dict[Any, datetime | None] = {}
+        enricher = Enricher(now, received_at)
         for message in expanded.items:
             reason = discard_reason(message)
             if reason is not None:
@@ -131,11 +131,7 @@ class SegmentBackend:
             sent = message.get("sentAt")
             if sent is None and batch_sent is not None:
                 sent = message["sentAt"] = batch_sent
-            if sent in sent_cache:
-                sent_dt = sent_cache[sent]
-            else:
-                sent_dt = sent_cache[sent] = parse_iso(sent) if isinstance(sent, str) else None
-            enrich(message, received_at, now, sent_dt)
+            enricher.enrich(message, sent)
             messages.append((message, violations))
         return ReadRequest(write_key, received, received_at, messages, dropped)
 

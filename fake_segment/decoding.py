@@ -82,7 +82,7 @@ def decode_json(body: bytes) -> Any:
     if not body.strip():
         raise InvalidJSON("The request has no body: expected a JSON object.")
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json)
     except UnicodeDecodeError as exc:
         raise InvalidJSON(f"The body is not valid UTF-8 (byte {exc.start}): expected UTF-8 JSON.") from None
     except json.JSONDecodeError as exc:
@@ -91,5 +91,16 @@ def decode_json(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise InvalidJSON("Invalid JSON: nested too deeply to be a Segment message.") from None
+    except _NotJSON as exc:
+        raise InvalidJSON(f"Invalid JSON: {exc} is not a JSON value.") from None
     except ValueError as exc:  # e.g. numbers with more digits than Python accepts
         raise InvalidJSON(f"Invalid JSON: {exc}.") from None
+
+
+class _NotJSON(ValueError):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    # Python's decoder accepts NaN and Infinity; JSON, and Segment, do not.
+    raise _NotJSON(constant)

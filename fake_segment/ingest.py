@@ -18,8 +18,8 @@ from harness.fakekit.clock import format_iso, parse_iso
 __all__ = [
     "MAX_BATCH_EVENTS",
     "Expanded",
+    "Enricher",
     "discard_reason",
-    "enrich",
     "expand",
     "write_key_from",
 ]
@@ -145,24 +145,42 @@ def discard_reason(message: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def enrich(
-    message: dict[str, Any], received_at: str, received_dt: datetime, sent_at: datetime | None
-) -> None:
-    """Add what Segment adds: receivedAt, originalTimestamp and the skew-corrected timestamp."""
-    original = message.get("timestamp")
-    message["receivedAt"] = received_at
-    if original is None:
-        message["originalTimestamp"] = received_at
-        message["timestamp"] = received_at
-        return
-    message["originalTimestamp"] = original
-    when = parse_iso(original) if type(original) is str else None
-    if when is None:
-        message["timestamp"] = received_at  # unusable client time: Segment falls back to its own
-    elif sent_at is None:
-        message["timestamp"] = format_iso(when)
-    else:
-        message["timestamp"] = format_iso(received_dt - (sent_at - when))
+class Enricher:
+    """Adds what Segment adds to each message of one request: receivedAt, originalTimestamp and
+    the skew-corrected `timestamp = receivedAt - (sentAt - originalTimestamp)`.
+
+    Messages of one request often share their timestamps, so each distinct (timestamp, sentAt)
+    pair is worked out once.
+    """
+
+    __slots__ = ("_done", "received_at", "received_dt")
+
+    def __init__(self, received_dt: datetime, received_at: str) -> None:
+        self.received_dt = received_dt
+        self.received_at = received_at
+        self._done: dict[tuple[str | None, str | None], str] = {}
+
+    def enrich(self, message: dict[str, Any], sent_at: Any) -> None:
+        original = message.get("timestamp")
+        message["receivedAt"] = self.received_at
+        message["originalTimestamp"] = self.received_at if original is None else original
+        if (original is None or type(original) is str) and (sent_at is None or type(sent_at) is str):
+            key = (original, sent_at)
+            corrected = self._done.get(key)
+            if corrected is None:
+                corrected = self._done[key] = self._corrected(original, sent_at)
+        else:
+            corrected = self.received_at
+        message["timestamp"] = corrected
+
+    def _corrected(self, original: str | None, sent_at: str | None) -> str:
+        when = parse_iso(original) if original is not None else None
+        if when is None:
+            return self.received_at  # no usable client time: Segment stamps its own
+        sent = parse_iso(sent_at) if sent_at is not None else None
+        if sent is None:
+            return format_iso(when)
+        return format_iso(self.received_dt - (sent - when))
 
 
 def _size(item: Any) -> int:

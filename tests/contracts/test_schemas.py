@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 
 from contracts import CONTRACT_BASE_URI, findings, is_valid, validate_batch
 
-# Keywords whose meaning is the same in draft-07 (what fastjsonschema runs) and 2020-12 (what
-# jsonschema runs), plus annotations that neither engine acts on.
+# Keywords whose meaning is the same in draft-07 and 2020-12, plus annotations no engine acts on:
+# the contracts are published data, and third parties must read them the same way with any tool.
 ALLOWED_KEYWORDS = {
     "type",
     "properties",

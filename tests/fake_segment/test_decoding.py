@@ -85,6 +85,8 @@ def test_undecodable_bodies_are_explained(body: bytes, encoding: str, message: s
         (b'{"a": "\xc3\x28"}', "UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"1" * 5000, "Invalid JSON"),
+        (b'{"traits": {"age": Infinity}}', "Infinity is not a JSON value"),
+        (b'{"traits": {"age": NaN}}', "NaN is not a JSON value"),
     ],
 )
 def test_bad_json_is_explained(body: bytes, message: str) -> None:

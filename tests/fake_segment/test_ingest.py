@@ -9,7 +9,7 @@ import pytest
 
 from fake_segment.decoding import MESSAGE_LIMIT
 from fake_segment.exceptions import InvalidJSON, MissingWriteKey, PayloadTooLarge
-from fake_segment.ingest import discard_reason, enrich, expand, write_key_from
+from fake_segment.ingest import Enricher, discard_reason, expand, write_key_from
 
 
 def basic(user: str) -> str:
@@ -134,8 +134,8 @@ RECEIVED_AT = "2024-05-01T12:00:00.000Z"
 
 def test_timestamp_is_corrected_for_client_clock_skew() -> None:
     message = {"timestamp": "2024-05-01T10:00:00Z"}
-    # The client's clock is 1 hour ahead: it says it sent at 11:00 what we got at 12:00.
-    enrich(message, RECEIVED_AT, RECEIVED, datetime(2024, 5, 1, 11, 0, 0, tzinfo=UTC))
+    # The client's clock is 1 hour behind: it says it sent at 11:00 what we got at 12:00.
+    Enricher(RECEIVED, RECEIVED_AT).enrich(message, "2024-05-01T11:00:00Z")
     assert message == {
         "timestamp": "2024-05-01T11:00:00.000Z",
         "originalTimestamp": "2024-05-01T10:00:00Z",
@@ -145,18 +145,38 @@ def test_timestamp_is_corrected_for_client_clock_skew() -> None:
 
 def test_without_sent_at_the_client_timestamp_stands() -> None:
     message = {"timestamp": "2024-05-01T10:00:00.250+02:00"}
-    enrich(message, RECEIVED_AT, RECEIVED, None)
+    Enricher(RECEIVED, RECEIVED_AT).enrich(message, None)
     assert message["timestamp"] == "2024-05-01T08:00:00.250Z"
 
 
 def test_without_timestamp_the_server_time_is_used() -> None:
     message: dict = {}
-    enrich(message, RECEIVED_AT, RECEIVED, None)
+    Enricher(RECEIVED, RECEIVED_AT).enrich(message, None)
     assert message == {"timestamp": RECEIVED_AT, "originalTimestamp": RECEIVED_AT, "receivedAt": RECEIVED_AT}
 
 
 def test_unparseable_timestamp_is_kept_as_original_and_replaced() -> None:
     message = {"timestamp": "yesterday"}
-    enrich(message, RECEIVED_AT, RECEIVED, None)
+    Enricher(RECEIVED, RECEIVED_AT).enrich(message, None)
     assert message["originalTimestamp"] == "yesterday"
     assert message["timestamp"] == RECEIVED_AT
+
+
+def test_messages_sharing_timestamps_are_each_corrected() -> None:
+    enricher = Enricher(RECEIVED, RECEIVED_AT)
+    first, second, third = {"timestamp": "2024-05-01T10:00:00Z"}, {"timestamp": "2024-05-01T10:00:00Z"}, {}
+    enricher.enrich(first, "2024-05-01T11:00:00Z")
+    enricher.enrich(second, "2024-05-01T10:30:00Z")
+    enricher.enrich(third, "2024-05-01T11:00:00Z")
+    assert [m["timestamp"] for m in (first, second, third)] == [
+        "2024-05-01T11:00:00.000Z",
+        "2024-05-01T11:30:00.000Z",
+        RECEIVED_AT,
+    ]
+
+
+def test_non_string_times_fall_back_to_the_server_time() -> None:
+    message = {"timestamp": 1714550400}
+    Enricher(RECEIVED, RECEIVED_AT).enrich(message, {"not": "a time"})
+    assert message["timestamp"] == RECEIVED_AT
+    assert message["originalTimestamp"] == 1714550400
