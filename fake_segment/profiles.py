@@ -210,9 +210,9 @@ class ProfileStore:
         if user_id is None and anon_id is None and previous_id is None:
             return  # Segment discards such a message at ingest (`no_user_anon_id`); an email alone is no id.
 
-        # Fast path: every id on the event already belongs to one and the same profile.
+        # Fast paths: every id on the event belongs to one and the same profile, or none is known.
         node: _Node | None = None
-        fast = True
+        missing = conflict = False
         for index, value in (
             (self._by_user, user_id),
             (self._by_email, email),
@@ -222,11 +222,16 @@ class ProfileStore:
             if value is None:
                 continue
             owner = index.get(value)
-            if owner is None or (node is not None and owner is not node):
-                fast = False
-                break
-            node = owner
-        if not fast or node is None:
+            if owner is None:
+                missing = True
+            elif node is None:
+                node = owner
+            elif owner is not node:
+                conflict = True
+        if node is None and previous_id is None:
+            # A new person: one value per id type fits every limit (each is at least 1).
+            node = self._create(seq, user_id, email, anon_id)
+        elif missing or conflict or node is None:
             event: list[tuple[str, str]] = []
             if user_id is not None:
                 event.append((USER_ID, user_id))
@@ -299,6 +304,24 @@ class ProfileStore:
             else:
                 seqs[name] = seq
         node.tseq = seqs
+
+    def _create(self, seq: int, user_id: str | None, email: str | None, anon_id: str | None) -> _Node:
+        flat: tuple[str, ...] = ()
+        if user_id is not None:
+            flat += (USER_ID, user_id)
+        if email is not None:
+            flat += (EMAIL, email)
+        if anon_id is not None:
+            flat += (ANONYMOUS_ID, anon_id)
+        node = _Node(len(self._nodes) + 1, flat, {}, seq, seq)
+        self._nodes.append(node)
+        if user_id is not None:
+            self._by_user[user_id] = node
+        if email is not None:
+            self._by_email[email] = node
+        if anon_id is not None:
+            self._by_anon[anon_id] = node
+        return node
 
     def _resolve(self, seq: int, event: list[tuple[str, str]]) -> _Node:
         """Flat matching with limits and priorities; returns the profile the event resolved to."""

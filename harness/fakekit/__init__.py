@@ -18,6 +18,7 @@ from .server import (
     ServerThread,
     check_loopback,
     serve_forever,
+    tune_gc_for_serving,
 )
 from .transport import FakeTransport, respx_side_effect
 from .wsgi import (
@@ -61,4 +62,5 @@ __all__ = [
     "parse_iso",
     "respx_side_effect",
     "serve_forever",
+    "tune_gc_for_serving",
 ]

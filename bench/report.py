@@ -1,0 +1,44 @@
+"""Printing benchmark figures: one line per figure, with its target and whether it was met."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure and the target it is judged against."""
+
+    name: str
+    value: float
+    unit: str
+    target: str
+    met: bool | None = None
+
+    def line(self) -> str:
+        verdict = "" if self.met is None else ("  [met]" if self.met else "  [MISSED]")
+        return f"  {self.name:<58} {self.value:>14,.2f} {self.unit:<12} {self.target}{verdict}"
+
+
+def run_module(module: str, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """Run `python -m module args` in a fresh process and parse the JSON line it prints last."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process, from /proc."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
