@@ -37,8 +37,7 @@ def main(argv: list[str]) -> int:
     url, workers, per_worker, per_request = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     tag = uuid.uuid4().hex[:8]
     bodies = [
-        [identify_batch(f"{tag}-{w}", r * per_request, per_request) for r in range(per_worker)]
-        for w in range(workers)
+        [identify_batch(f"{tag}-{w}", r * per_request, per_request) for r in range(per_worker)] for w in range(workers)
     ]
     statuses: dict[int, int] = {}
     lock = threading.Lock()

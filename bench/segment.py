@@ -85,9 +85,7 @@ def in_process_ingest(batches: int = 2000) -> dict[str, Any]:
 def memory(messages: int = 100_000) -> dict[str, Any]:
     """Resident bytes per retained message (profiles included), one distinct contact each."""
     backend = SegmentBackend(settings=Settings(retention=messages))
-    backend.apply(
-        backend.read_request("batch", io.BytesIO(identify_batch("warm", 10**9, 10)), authorization=AUTH)
-    )
+    backend.apply(backend.read_request("batch", io.BytesIO(identify_batch("warm", 10**9, 10)), authorization=AUTH))
     bodies = (identify_batch("mem", i * PER_REQUEST, PER_REQUEST) for i in range(messages // PER_REQUEST))
     gc.collect()
     before = rss_bytes()

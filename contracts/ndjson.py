@@ -88,10 +88,7 @@ def _check_line(number: int, line: str) -> LineResult:
     try:
         message = json.loads(line, parse_constant=_reject_constant)
     except ValueError as error:
-        if isinstance(error, json.JSONDecodeError):
-            detail = f"{error.msg} at column {error.colno}"
-        else:
-            detail = str(error)
+        detail = f"{error.msg} at column {error.colno}" if isinstance(error, json.JSONDecodeError) else str(error)
         return _not_a_message(number, f"text that is not JSON ({detail})")
     if not isinstance(message, dict):
         return _not_a_message(number, describe_value(message))

@@ -115,9 +115,7 @@ class ContractValidator:
             name: Draft202012Validator(doc, registry=registry, format_checker=checker)
             for name, doc in documents.items()
         }
-        self._dispatcher = Draft202012Validator(
-            {"$ref": _MESSAGE_URI}, registry=registry, format_checker=checker
-        )
+        self._dispatcher = Draft202012Validator({"$ref": _MESSAGE_URI}, registry=registry, format_checker=checker)
         self._rs_registry = jsonschema_rs.Registry([(uri, dict(doc)) for uri, doc in self._by_uri.items()])
         self._fast: dict[str, _FastCheck] = {name: self._compile(name) for name in MESSAGE_TYPES}
         self._fast_batch = self._compile("batch")
@@ -209,9 +207,7 @@ class ContractValidator:
             node = node[_unescape(part)]
         return uri, node
 
-    def _explain(
-        self, explainer: Draft202012Validator, contract: str, instance: object, root: str
-    ) -> list[Finding]:
+    def _explain(self, explainer: Draft202012Validator, contract: str, instance: object, root: str) -> list[Finding]:
         errors = sorted(explainer.iter_errors(instance), key=relevance, reverse=True)
         return [self._finding(error, explainer.schema, contract, root) for error in errors]
 
@@ -318,9 +314,7 @@ def _required_names(branches: Iterable[Any]) -> list[str]:
 def _describe_named(value: object, names: list[str]) -> str:
     if not isinstance(value, Mapping) or not names:
         return describe_value(value)
-    return " and ".join(
-        f"{name} as {describe_value(value[name])}" if name in value else f"no {name}" for name in names
-    )
+    return " and ".join(f"{name} as {describe_value(value[name])}" if name in value else f"no {name}" for name in names)
 
 
 def describe_value(value: object) -> str:

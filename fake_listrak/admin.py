@@ -97,9 +97,7 @@ def reset() -> Response:
 @admin.get("/clients")
 def list_clients() -> Response:
     clients = backend().clients()
-    return json_response(
-        {"clients": [{"clientId": c.client_id, "clientSecret": c.client_secret} for c in clients]}
-    )
+    return json_response({"clients": [{"clientId": c.client_id, "clientSecret": c.client_secret} for c in clients]})
 
 
 @admin.post("/clients")

@@ -129,16 +129,10 @@ def _inject_fault_after(response: Response) -> Response:
 def _fault_reply(reply: FaultReply) -> Response:
     headers = dict(reply.headers)
     if reply.body is None:
-        code, message = _FAULT_CODES.get(
-            reply.status, ("ERROR_INJECTED_FAULT", "An injected fault answered.")
-        )
-        return json_response(
-            {"status": reply.status, "error": code, "message": message}, reply.status, headers
-        )
+        code, message = _FAULT_CODES.get(reply.status, ("ERROR_INJECTED_FAULT", "An injected fault answered."))
+        return json_response({"status": reply.status, "error": code, "message": message}, reply.status, headers)
     if isinstance(reply.body, bytes | str):
-        return Response(
-            reply.body, reply.status, headers=headers, content_type="application/json; charset=utf-8"
-        )
+        return Response(reply.body, reply.status, headers=headers, content_type="application/json; charset=utf-8")
     return Response(json.dumps(reply.body), reply.status, headers=headers, content_type="application/json")
 
 

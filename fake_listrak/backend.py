@@ -171,9 +171,7 @@ class ListrakBackend:
         """Register (or re-key) a client; its account starts empty. Ids and secrets default to random."""
         for name, value in (("clientId", client_id), ("clientSecret", client_secret)):
             if value is not None and (not isinstance(value, str) or not value or len(value) > 256):
-                raise AdminRequestError(
-                    f"{name} must be a non-empty string of at most 256 characters; got {value!r}"
-                )
+                raise AdminRequestError(f"{name} must be a non-empty string of at most 256 characters; got {value!r}")
         client_id = client_id or "fake-" + secrets.token_hex(8)
         client_secret = client_secret or secrets.token_urlsafe(24)
         with self._lock:
@@ -242,9 +240,7 @@ class ListrakBackend:
         if token_lifetime is not _NOT_GIVEN and (
             isinstance(token_lifetime, bool) or not isinstance(token_lifetime, int) or token_lifetime < 1
         ):
-            raise AdminRequestError(
-                f"tokenLifetime must be a whole number of seconds >= 1; got {token_lifetime!r}"
-            )
+            raise AdminRequestError(f"tokenLifetime must be a whole number of seconds >= 1; got {token_lifetime!r}")
         if (
             page_size_cap is not _NOT_GIVEN
             and page_size_cap is not None
@@ -306,9 +302,7 @@ class ListrakBackend:
             account = self._get_account(client_id)
             return replace(self._create_list(account, new, None, actor).info)
 
-    def update_list(
-        self, client_id: str, list_id: int, new: ContactList, *, actor: str = "api"
-    ) -> ContactList:
+    def update_list(self, client_id: str, list_id: int, new: ContactList, *, actor: str = "api") -> ContactList:
         """`PUT /List/{listId}`: replace the list's writable fields with `new`'s."""
         with self._lock:
             state = self._list(client_id, list_id)
@@ -335,9 +329,7 @@ class ListrakBackend:
         with self._lock:
             return replace(self._group(client_id, list_id, group_id))
 
-    def create_field_group(
-        self, client_id: str, list_id: int, group: FieldGroup, *, actor: str = "api"
-    ) -> FieldGroup:
+    def create_field_group(self, client_id: str, list_id: int, group: FieldGroup, *, actor: str = "api") -> FieldGroup:
         """`POST /List/{listId}/SegmentationFieldGroup` (the id is assigned)."""
         with self._lock:
             account = self._get_account(client_id)
@@ -377,9 +369,7 @@ class ListrakBackend:
         with self._lock:
             return replace(self._field(client_id, list_id, group_id, field_id))
 
-    def create_field(
-        self, client_id: str, list_id: int, group_id: int, new: Field, *, actor: str = "api"
-    ) -> Field:
+    def create_field(self, client_id: str, list_id: int, group_id: int, new: Field, *, actor: str = "api") -> Field:
         """`POST .../SegmentationField` (the id is assigned)."""
         with self._lock:
             account = self._get_account(client_id)
@@ -400,9 +390,7 @@ class ListrakBackend:
             self._record(client_id, actor, "field.update", list_id, fieldId=field_id, name=new.name)
             return replace(current)
 
-    def delete_field(
-        self, client_id: str, list_id: int, group_id: int, field_id: int, *, actor: str = "api"
-    ) -> None:
+    def delete_field(self, client_id: str, list_id: int, group_id: int, field_id: int, *, actor: str = "api") -> None:
         """`DELETE .../SegmentationField/{segmentationFieldId}`: the field and its values go.
 
         Dropping a field's values is a change of the list's schema, not of its contacts: their
@@ -435,9 +423,7 @@ class ListrakBackend:
         cursor = None if next_after is None else encode_cursor(list_id, query.subscribed, next_after)
         return ContactPage(rows, cursor)
 
-    def get_contact(
-        self, client_id: str, list_id: int, identifier: str, field_ids: Iterable[int] = ()
-    ) -> bytes:
+    def get_contact(self, client_id: str, list_id: int, identifier: str, field_ids: Iterable[int] = ()) -> bytes:
         """`GET /List/{listId}/Contact/{contactIdentifier}` (address or emailKey), as JSON text."""
         field_ids = list(field_ids)
         if len(field_ids) > MAX_SEGMENTATION_FIELDS:
@@ -506,9 +492,7 @@ class ListrakBackend:
                     contact.external_id = external
                 _apply_values(contact, values, "Overwrite", state.fields, self._intern)
                 store.add(contact)
-                self._record(
-                    client_id, actor, "contact.subscribe", list_id, contact.address, **_detail(upsert)
-                )
+                self._record(client_id, actor, "contact.subscribe", list_id, contact.address, **_detail(upsert))
                 return UpsertResult(True, contact.address)
             was = contact.subscribed
             if upsert.subscription_state == UNSUBSCRIBED:
@@ -570,9 +554,7 @@ class ListrakBackend:
         with self._lock:
             account = self._get_account(client_id)
             state = self._list(client_id, list_id)
-            checked = [
-                (check_address(address), self._checked_values(state, values)) for address, values in items
-            ]
+            checked = [(check_address(address), self._checked_values(state, values)) for address, values in items]
             updated = 0
             for address, values in checked:
                 contact = state.contacts.find(address)
@@ -587,9 +569,7 @@ class ListrakBackend:
                     )  # fmt: skip
             import_id = account.next_import_id
             account.next_import_id += 1
-            self._record(
-                client_id, actor, "contact.fields.import", list_id, importId=import_id, updated=updated
-            )
+            self._record(client_id, actor, "contact.fields.import", list_id, importId=import_id, updated=updated)
             return str(import_id)
 
     # -- in-process helpers for the harness (recorded as actor "admin") -------------------
@@ -616,9 +596,7 @@ class ListrakBackend:
         """Unsubscribe a subscribed contact, as an administrator would."""
         return self.upsert_contact(client_id, list_id, ContactUpsert(address, UNSUBSCRIBED), actor="admin")
 
-    def set_field_values(
-        self, client_id: str, list_id: int, address: str, values: Mapping[int, str]
-    ) -> UpsertResult:
+    def set_field_values(self, client_id: str, list_id: int, address: str, values: Mapping[int, str]) -> UpsertResult:
         """Set profile values of an existing contact (`""` clears one); its state is kept."""
         with self._lock:
             if self._list(client_id, list_id).contacts.find(address) is None:
@@ -647,9 +625,7 @@ class ListrakBackend:
                 for group_plan in list_plan.groups:
                     for field_plan in group_plan.fields:
                         if field_plan.field_id is not None and field_plan.field_id not in known:
-                            known[field_plan.field_id] = replace(
-                                field_plan.field, field_id=field_plan.field_id
-                            )
+                            known[field_plan.field_id] = replace(field_plan.field, field_id=field_plan.field_id)
                 built.append(build_contacts(list_plan, known, now, self._intern))
             summary = SeedSummary(client_id)
             for list_plan, contacts in zip(plan.lists, built, strict=True):
@@ -674,18 +650,14 @@ class ListrakBackend:
                     groups.append(
                         {
                             **render.group_json(group),
-                            "segmentationFields": [
-                                render.field_json(f) for f in all_fields if f.group_id == gid
-                            ],
+                            "segmentationFields": [render.field_json(f) for f in all_fields if f.group_id == gid],
                         }
                     )
                 contacts = []
                 for contact in state.contacts:
                     shown = [f for f in all_fields if contact.value(f.field_id)]
                     contacts.append(render.contact_dict(contact, lid, shown))
-                lists.append(
-                    {**render.list_json(state.info), "segmentationFieldGroups": groups, "contacts": contacts}
-                )
+                lists.append({**render.list_json(state.info), "segmentationFieldGroups": groups, "contacts": contacts})
             return {
                 "clientId": client_id,
                 "settings": self._settings(account).to_json(),
@@ -697,9 +669,7 @@ class ListrakBackend:
         """The changes applied (all clients', or one's), oldest first, after the given sequence number."""
         with self._lock:
             return [
-                c
-                for c in self._history
-                if c.seq > after_seq and (client_id is None or c.client_id in (client_id, "*"))
+                c for c in self._history if c.seq > after_seq and (client_id is None or c.client_id in (client_id, "*"))
             ]
 
     def reset(self, client_id: str | None = None) -> None:
@@ -786,9 +756,7 @@ class ListrakBackend:
             raise ResourceNotFound("listId", "segmentationFieldGroupId", "segmentationFieldId")
         return found
 
-    def _create_list(
-        self, account: _Account, new: ContactList, list_id: int | None, actor: str
-    ) -> _ListState:
+    def _create_list(self, account: _Account, new: ContactList, list_id: int | None, actor: str) -> _ListState:
         list_id = account.take_id("list", list_id, lambda i: i in account.lists)
         info = replace(new, list_id=list_id, create_date=format_listrak(self.clock.now()))
         state = account.lists[list_id] = _ListState(info)
@@ -937,9 +905,7 @@ class ListrakBackend:
                 group = self._create_group(account, state, group_plan.group, group_plan.group_id, "seed")
             for field_plan in group_plan.fields:
                 if field_plan.field_id is None or field_plan.field_id not in state.fields:
-                    self._create_field(
-                        account, state, group.group_id, field_plan.field, field_plan.field_id, "seed"
-                    )
+                    self._create_field(account, state, group.group_id, field_plan.field, field_plan.field_id, "seed")
         return state
 
     @staticmethod
@@ -962,9 +928,7 @@ class ListrakBackend:
         return created, updated
 
 
-_SEEDED_ATTRIBUTES = tuple(
-    f.name for f in fields(Contact) if f.name not in ("address", "key", "index", "seq", "row")
-)
+_SEEDED_ATTRIBUTES = tuple(f.name for f in fields(Contact) if f.name not in ("address", "key", "index", "seq", "row"))
 
 
 def _snapshot(contact: Contact) -> Contact:

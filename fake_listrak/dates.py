@@ -20,9 +20,7 @@ def format_listrak(when: datetime) -> str:
     """`when` in UTC as Listrak writes dates: no offset, fraction trimmed of trailing zeros."""
     if when.tzinfo is not None:
         when = when.astimezone(UTC)
-    text = (
-        f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}"
-    )
+    text = f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}"
     if when.microsecond:
         text += "." + f"{when.microsecond:06d}".rstrip("0")
     return text
@@ -46,9 +44,7 @@ def parse_listrak(text: str) -> datetime | None:
                 if not 1 <= h <= 12:
                     return None
                 h = h % 12 + (12 if half.lower() == "pm" else 0)
-            return datetime(
-                int(year), int(month), int(day), h, int(minute or 0), int(second or 0), tzinfo=UTC
-            )
+            return datetime(int(year), int(month), int(day), h, int(minute or 0), int(second or 0), tzinfo=UTC)
         if text.endswith(("z", "Z")):
             text = text[:-1] + "+00:00"
         parsed = datetime.fromisoformat(text)

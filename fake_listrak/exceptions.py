@@ -289,6 +289,5 @@ class ClockNotSettable(ListrakError):
     status = 409
     code = "ERROR_CLOCK_NOT_SETTABLE"
     default_message = (
-        "the fake runs on the system clock, which cannot be set or advanced; "
-        "start it with a ManualClock to drive time"
+        "the fake runs on the system clock, which cannot be set or advanced; start it with a ManualClock to drive time"
     )

@@ -113,9 +113,7 @@ class ListrakAccount:
         external_id: str | None = None,
     ) -> UpsertResult:
         """Subscribe (or resubscribe) an address to a list."""
-        return self.backend.subscribe(
-            self.client_id, list_id, address, values=values, external_id=external_id
-        )
+        return self.backend.subscribe(self.client_id, list_id, address, values=values, external_id=external_id)
 
     def unsubscribe(self, list_id: int, address: str) -> UpsertResult:
         """Unsubscribe a subscribed contact."""

@@ -229,9 +229,7 @@ def parse_seed(document: Any) -> SeedPlan:
         ):
             g_where = f"{where}.segmentationFieldGroups[{g_index}]"
             g_obj = _object(raw_group, g_where)
-            group_id = _optional_id(
-                g_obj.get("segmentationFieldGroupId"), f"{g_where}.segmentationFieldGroupId"
-            )
+            group_id = _optional_id(g_obj.get("segmentationFieldGroupId"), f"{g_where}.segmentationFieldGroupId")
             group_body = {k: v for k, v in g_obj.items() if k != "segmentationFields"}
             group_plan = GroupPlan(group_id, _resource(parse_group, group_body, g_where))
             if group_plan.group.position == 0:
@@ -268,9 +266,7 @@ def _generate(raw: Any, where: str) -> GeneratePlan | None:
         raise _fail(f"{where}.start", "a whole number >= 0", start)
     email = obj.get("emailAddress", "contact{n}@example.com")
     if not isinstance(email, str) or "{n}" not in email or not _ADDRESS.match(email.replace("{n}", "0")):
-        raise _fail(
-            f"{where}.emailAddress", "an address pattern containing {n}, like 'user{n}@example.com'", email
-        )
+        raise _fail(f"{where}.emailAddress", "an address pattern containing {n}, like 'user{n}@example.com'", email)
     state = obj.get("subscriptionState", SUBSCRIBED)
     if state not in (SUBSCRIBED, UNSUBSCRIBED):
         raise _fail(f"{where}.subscriptionState", "'Subscribed' or 'Unsubscribed'", state)
@@ -278,9 +274,7 @@ def _generate(raw: Any, where: str) -> GeneratePlan | None:
     if external is not None and not isinstance(external, str):
         raise _fail(f"{where}.externalContactID", "a string (pattern)", external)
     values = []
-    for index, item in enumerate(
-        _array(obj.get("segmentationFieldValues"), f"{where}.segmentationFieldValues")
-    ):
+    for index, item in enumerate(_array(obj.get("segmentationFieldValues"), f"{where}.segmentationFieldValues")):
         values.append(_value_pair(item, f"{where}.segmentationFieldValues[{index}]"))
     return GeneratePlan(
         count,
@@ -322,18 +316,14 @@ def _text(raw: Any, where: str) -> str | None:
     raise _fail(where, "a string or null", raw)
 
 
-def _values(
-    raw: Any, where: str, fields: Mapping[int, Field], intern: Callable[[str], str]
-) -> PackedValues | None:
+def _values(raw: Any, where: str, fields: Mapping[int, Field], intern: Callable[[str], str]) -> PackedValues | None:
     out: dict[int, str] = {}
     for index, item in enumerate(_array(raw, where)):
         item_where = f"{where}[{index}]"
         field_id, value = _value_pair(item, item_where)
         found = fields.get(field_id)
         if found is None:
-            raise _fail(
-                f"{item_where}.segmentationFieldId", f"one of the list's field ids {sorted(fields)}", field_id
-            )
+            raise _fail(f"{item_where}.segmentationFieldId", f"one of the list's field ids {sorted(fields)}", field_id)
         try:
             value = found.check(value)
         except InvalidParameter:
@@ -421,15 +411,11 @@ def _checked_field(fields: Mapping[int, Field], field_id: int, where: str) -> Fi
     return found
 
 
-def _contact(
-    item: Any, where: str, fields: Mapping[int, Field], now: str, intern: Callable[[str], str]
-) -> Contact:
+def _contact(item: Any, where: str, fields: Mapping[int, Field], now: str, intern: Callable[[str], str]) -> Contact:
     obj = _object(item, where)
     unknown = set(obj) - _CONTACT_KEYS
     if unknown:
-        raise SeedError(
-            f"{where}: unknown key(s) {sorted(unknown)}; expected some of {sorted(_CONTACT_KEYS)}"
-        )
+        raise SeedError(f"{where}: unknown key(s) {sorted(unknown)}; expected some of {sorted(_CONTACT_KEYS)}")
     address = obj.get("emailAddress")
     if not isinstance(address, str) or len(address) > 254 or not _ADDRESS.match(address):
         raise _fail(f"{where}.emailAddress", "an email address", address)

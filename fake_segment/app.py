@@ -304,9 +304,7 @@ def openapi() -> Response:
 def _settable_clock() -> Any:
     clock = _backend().clock
     if not hasattr(clock, "set"):
-        raise ClockNotSettable(
-            "This fake runs on the wall clock; start it with a manual clock to drive time."
-        )
+        raise ClockNotSettable("This fake runs on the wall clock; start it with a manual clock to drive time.")
     return clock
 
 
@@ -315,9 +313,7 @@ def _json(payload: Any, status: int = 200) -> Response:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     except (RecursionError, ValueError):
         # A stored message can be nested as deeply as the JSON decoder allowed; answer anyway.
-        body = json.dumps(
-            payload, ensure_ascii=False, separators=(",", ":"), default=repr, check_circular=False
-        )
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=repr, check_circular=False)
     return Response(body, status, content_type="application/json")
 
 
@@ -350,9 +346,7 @@ def _int_arg(name: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(
-            f"The query parameter {name} must be a non-negative integer, saw {value!r}."
-        ) from None
+        raise BadRequest(f"The query parameter {name} must be a non-negative integer, saw {value!r}.") from None
     if number < 0:
         raise BadRequest(f"The query parameter {name} must be a non-negative integer, saw {value!r}.")
     return number
@@ -385,6 +379,4 @@ def _http_error(error: HTTPException) -> Response:
 
 def _unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return _json(
-        {"code": "internal_error", "message": f"The fake failed unexpectedly: {error!r}."}, status=500
-    )
+    return _json({"code": "internal_error", "message": f"The fake failed unexpectedly: {error!r}."}, status=500)

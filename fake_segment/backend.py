@@ -88,9 +88,7 @@ class SegmentBackend:
         content_encoding: str | None = None,
     ) -> ReadRequest:
         """Read and apply one request (what a view does when no fault intervenes)."""
-        request = self.read_request(
-            kind, body, authorization=authorization, content_encoding=content_encoding
-        )
+        request = self.read_request(kind, body, authorization=authorization, content_encoding=content_encoding)
         self.apply(request)
         return request
 
@@ -185,13 +183,9 @@ class SegmentBackend:
         discard.duplicate_of = first.seq
         discard.content_differs = differs
 
-    def _discard(
-        self, write_key: str | None, reason: str, detail: str, message: Any, request: ReadRequest
-    ) -> Discard:
+    def _discard(self, write_key: str | None, reason: str, detail: str, message: Any, request: ReadRequest) -> Discard:
         self._discard_seq += 1
-        discard = Discard(
-            self._discard_seq, write_key, reason, detail, message, request.received_at, request.received
-        )
+        discard = Discard(self._discard_seq, write_key, reason, detail, message, request.received_at, request.received)
         self._discards.append(discard)
         while len(self._discards) > self.settings.retention:
             self._discards.popleft()
@@ -295,9 +289,7 @@ class SegmentBackend:
                     out.append((key, first))
         return out
 
-    def trait_view(
-        self, write_key: str, kind: Literal["anonymousId", "userId"], value: str
-    ) -> dict[str, Any]:
+    def trait_view(self, write_key: str, kind: Literal["anonymousId", "userId"], value: str) -> dict[str, Any]:
         """The traits Segment holds for one anonymousId or userId (the per-id view)."""
         with self._lock:
             partition = self._partitions.get(write_key)
@@ -306,9 +298,7 @@ class SegmentBackend:
             raise NotFound(f"No identify under write key {write_key!r} has set traits for {kind} {value!r}.")
         return view
 
-    def trait_views(
-        self, write_key: str, kind: Literal["anonymousId", "userId"]
-    ) -> dict[str, dict[str, Any]]:
+    def trait_views(self, write_key: str, kind: Literal["anonymousId", "userId"]) -> dict[str, dict[str, Any]]:
         """Every per-id trait view of one kind under a write key."""
         if kind not in ID_KINDS:
             raise BadRequest(f"Trait views are kept per anonymousId or userId, not {kind!r}.")

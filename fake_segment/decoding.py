@@ -29,9 +29,7 @@ def read_body(stream: IO[bytes], encoding: str | None, limit: int) -> bytes:
         return data
     if encoding in ("gzip", "x-gzip"):
         return _gunzip(stream, limit)
-    raise UnsupportedEncoding(
-        f"Content-Encoding {encoding!r} is not supported: expected gzip or no encoding."
-    )
+    raise UnsupportedEncoding(f"Content-Encoding {encoding!r} is not supported: expected gzip or no encoding.")
 
 
 def _read_upto(stream: IO[bytes], size: int) -> bytes:
@@ -72,9 +70,7 @@ def _gunzip(stream: IO[bytes], limit: int) -> bytes:
 
 def _too_large(limit: int, *, decompressed: bool = False) -> str:
     what = "decompressed body" if decompressed else "body"
-    return (
-        f"Exceed payload limit: the {what} is over {limit // 1024}KB ({limit} bytes), Segment's limit here."
-    )
+    return f"Exceed payload limit: the {what} is over {limit // 1024}KB ({limit} bytes), Segment's limit here."
 
 
 def decode_json(body: bytes) -> Any:

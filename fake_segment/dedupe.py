@@ -69,9 +69,7 @@ class DedupeWindow:
         """Called when retention evicts `stored`: keep only its fingerprint."""
         message_id = stored.message.get("messageId")
         if isinstance(message_id, str) and self._entries.get(message_id) is stored:
-            self._entries[message_id] = Seen(
-                stored.seq, stored.received, fingerprint(stored.message), stored.write_key
-            )
+            self._entries[message_id] = Seen(stored.seq, stored.received, fingerprint(stored.message), stored.write_key)
 
     def drop_write_key(self, write_key: str) -> None:
         """Forget the ids first seen under `write_key` (a reset of that partition)."""

@@ -17,8 +17,8 @@ from harness.fakekit.clock import format_iso, parse_iso
 
 __all__ = [
     "MAX_BATCH_EVENTS",
-    "Expanded",
     "Enricher",
+    "Expanded",
     "discard_reason",
     "expand",
     "write_key_from",
@@ -51,8 +51,7 @@ def write_key_from(authorization: str | None, body: Any) -> str:
     if key is not None and not isinstance(key, str):
         raise MissingWriteKey(f"writeKey in the body must be a string, saw {type(key).__name__}.")
     raise MissingWriteKey(
-        "No write key: send it as Basic auth (the write key as user, empty password) "
-        "or as writeKey in the JSON body."
+        "No write key: send it as Basic auth (the write key as user, empty password) or as writeKey in the JSON body."
     )
 
 
@@ -80,8 +79,7 @@ def expand(kind: str, body: Any, body_size: int) -> Expanded:
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise InvalidJSON(
-            "A batch request must have a `batch` array, "
-            f"saw {_json_type(batch) if 'batch' in body else 'none'}."
+            f"A batch request must have a `batch` array, saw {_json_type(batch) if 'batch' in body else 'none'}."
         )
     if not batch:
         return Expanded([], None, [("empty_batch", "The batch array is empty.", [])])

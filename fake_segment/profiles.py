@@ -135,15 +135,11 @@ class ProfileStore:
         limits = DEFAULT_LIMITS if limits is None else limits
         for kind, limit in [*limits.items(), ("default_limit", default_limit)]:
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-                raise ValueError(
-                    f"expected every identifier limit to be an integer >= 1, got {kind}={limit!r}"
-                )
+                raise ValueError(f"expected every identifier limit to be an integer >= 1, got {kind}={limit!r}")
         priority = DEFAULT_PRIORITY if priority is None else priority
         for kind, rank in priority.items():
             if not isinstance(rank, int) or isinstance(rank, bool):
-                raise ValueError(
-                    f"expected every identifier priority to be an integer rank, got {kind}={rank!r}"
-                )
+                raise ValueError(f"expected every identifier priority to be an integer rank, got {kind}={rank!r}")
         self._limits = dict(limits)
         self._default_limit = default_limit
         self._priority = dict(priority)

@@ -67,9 +67,7 @@ class FakeSegment:
     def url(self) -> str:
         """Base URL of the running server, e.g. `http://127.0.0.1:PORT`."""
         if not self._started:
-            raise RuntimeError(
-                "The fake Segment is not running: use it as a context manager or call start()."
-            )
+            raise RuntimeError("The fake Segment is not running: use it as a context manager or call start().")
         return self.server.url
 
     @property
@@ -104,9 +102,7 @@ class FakeSegment:
             raise NotFound(f"Expected one profile with {ids}, found {len(found)}.")
         return found[0]
 
-    def traits(
-        self, write_key: str, *, anonymous_id: str | None = None, user_id: str | None = None
-    ) -> dict[str, Any]:
+    def traits(self, write_key: str, *, anonymous_id: str | None = None, user_id: str | None = None) -> dict[str, Any]:
         """The per-id trait view Segment holds for an anonymousId or a userId."""
         if (anonymous_id is None) == (user_id is None):
             raise ValueError("Give exactly one of anonymous_id or user_id.")

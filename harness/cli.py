@@ -1,4 +1,4 @@
-"""The `listrak-harness` command line: `serve` the fakes, `validate` messages."""
+"""The `listrak-harness` command line: `serve` the fakes, `sync`, `validate` messages."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ __all__ = ["main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="listrak-harness",
-        description="Fakes of Segment and Listrak, and a conformance harness for the "
-        "Listrak -> Segment sync.",
+        description="Fakes of Segment and Listrak, and a conformance harness for the Listrak -> Segment sync.",
     )
     parser.add_argument("--version", action="version", version=f"listrak-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -32,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without this flag every key is accepted.",
     )
     serve.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
-    serve.add_argument(
-        "--retention", type=int, default=100_000, help="messages kept in the log (default 100000)"
-    )
+    serve.add_argument("--retention", type=int, default=100_000, help="messages kept in the log (default 100000)")
     serve.add_argument(
         "--dedupe-scope",
         choices=("global", "write_key"),
@@ -43,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--threads", type=int, default=16, help="server worker threads")
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+
+    from harness.commands.sync import add_sync_parser
+
+    add_sync_parser(commands)
 
     validate = commands.add_parser("validate", help="check an NDJSON file of messages against the contracts")
     validate.add_argument("file", help="NDJSON file, one message per line ('-' for stdin)")
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.commands.serve import run_serve
 
         return run_serve(args)
+    if args.command == "sync":
+        from harness.commands.sync import run_sync
+
+        return run_sync(args)
     if args.command == "validate":
         from harness.commands.validate import run_validate
 

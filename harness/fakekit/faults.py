@@ -125,8 +125,7 @@ def _check_fault(fault: Fault) -> None:
     if fault.action == "status":
         if fault.status is None or not 100 <= fault.status <= 599:
             raise FaultSpecError(
-                f"{where}: action 'status' needs 'status', an HTTP status from 100 to 599; "
-                f"got {fault.status!r}"
+                f"{where}: action 'status' needs 'status', an HTTP status from 100 to 599; got {fault.status!r}"
             )
         for name, value in (fault.headers or {}).items():
             if not _HEADER_NAME.fullmatch(name) or "\r" in value or "\n" in value:
@@ -262,9 +261,7 @@ class _Armed:
 class FaultEngine:
     """The armed faults of one fake and the record of those that fired; safe to share between threads."""
 
-    def __init__(
-        self, clock: Clock | None = None, *, seed: int = 0, actions: Iterable[str] = BUILTIN_ACTIONS
-    ) -> None:
+    def __init__(self, clock: Clock | None = None, *, seed: int = 0, actions: Iterable[str] = BUILTIN_ACTIONS) -> None:
         self.clock: Clock = clock or SystemClock()
         self.seed = seed
         self.actions: frozenset[str] = frozenset(actions)

@@ -159,9 +159,7 @@ class _HeldStart:
         self._released = False
         self._real_write: Callable[[bytes], object] | None = None
 
-    def __call__(
-        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], object]:
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
         if self._released:
             return self._start_response(status, headers, exc_info)
         self._held = (status, headers, exc_info)
@@ -189,9 +187,7 @@ class _HeldStart:
 class AccessLogMiddleware:
     """WSGI middleware writing one line a request: `127.0.0.1 POST /v1/batch 200 1234B 2.1ms`."""
 
-    def __init__(
-        self, app: WSGIApplication, stream: TextIO, *, skip_paths: Iterable[str] = ("/_fake/health",)
-    ) -> None:
+    def __init__(self, app: WSGIApplication, stream: TextIO, *, skip_paths: Iterable[str] = ("/_fake/health",)) -> None:
         self.app = app
         self.stream = stream
         self.skip_paths = frozenset(skip_paths)

@@ -79,8 +79,7 @@ def test_format_text_prints_one_line_per_finding_then_a_summary() -> None:
         line({"type": "track", "userId": "u", "event": "", "messageId": 5}),
     ]
     assert format_text(validate_lines(lines)).splitlines() == [
-        "line 3 (messageId m-7): "
-        '$.traits: expected an object, saw a string "x" [type at #/properties/traits]',
+        'line 3 (messageId m-7): $.traits: expected an object, saw a string "x" [type at #/properties/traits]',
         "line 4: $: expected a JSON object, saw text that is not JSON (Expecting value at column 1) [json]",
         "line 5: $.messageId: expected a string, saw a number 5 [type at common.json#/properties/messageId]",
         "line 5: $.event: expected a non-empty string, saw an empty string [minLength at #/properties/event]",

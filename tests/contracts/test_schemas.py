@@ -138,9 +138,7 @@ def test_a_ref_has_no_sibling_keywords_because_draft_07_would_ignore_them() -> N
 
 def test_items_is_always_a_single_schema_never_a_tuple() -> None:
     tuples = [
-        where
-        for where, schema, _ in ALL_SUBSCHEMAS
-        if "items" in schema and not isinstance(schema["items"], dict)
+        where for where, schema, _ in ALL_SUBSCHEMAS if "items" in schema and not isinstance(schema["items"], dict)
     ]
     assert tuples == []
 

@@ -45,8 +45,7 @@ def reference_validators() -> dict[str, Draft202012Validator]:
     checker = FormatChecker(formats=())
     checker.checks("date-time")(is_date_time)
     return {
-        name: Draft202012Validator(documents[name], registry=registry, format_checker=checker)
-        for name in MESSAGE_TYPES
+        name: Draft202012Validator(documents[name], registry=registry, format_checker=checker) for name in MESSAGE_TYPES
     }
 
 
@@ -124,9 +123,7 @@ def test_a_message_without_a_known_type_is_invalid_with_a_finding_about_its_type
     message: object, path: str, rule: str
 ) -> None:
     assert not is_valid(message)
-    assert [(finding.path, finding.rule, finding.contract) for finding in findings(message)] == [
-        (path, rule, "common")
-    ]
+    assert [(finding.path, finding.rule, finding.contract) for finding in findings(message)] == [(path, rule, "common")]
 
 
 @pytest.mark.parametrize(
@@ -164,10 +161,7 @@ def test_date_time_means_iso_8601_with_a_timezone_on_both_paths(text: str, expec
 
 def test_long_strings_are_shortened_in_messages_but_their_length_is_given() -> None:
     (finding,) = findings({**VALID_IDENTIFY, "messageId": "m" * 101})
-    assert (
-        finding.message
-        == "$.messageId: expected a string of at most 100 characters, saw a string of 101 characters"
-    )
+    assert finding.message == "$.messageId: expected a string of at most 100 characters, saw a string of 101 characters"
     (finding,) = findings({**VALID_IDENTIFY, "traits": {"email": None, "phone": ["5551234"] * 2}})
     assert finding.message == "$.traits.phone: expected a string or null, saw an array of 2 items"
     (finding,) = findings({**VALID_IDENTIFY, "context": {"ip": "x" * 50}, "sentAt": "y" * 50})
@@ -262,11 +256,7 @@ def test_engines_that_disagree_are_reported_rather_than_hidden() -> None:
 # Property test: the fast path and jsonschema agree on validity, for valid messages and mutants.
 
 JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
@@ -407,9 +397,7 @@ MUTATIONS = st.one_of(
     st.tuples(st.sampled_from([("anonymousId",), ("userId",)]), st.sampled_from([None, "", 0, ...])),
     st.tuples(st.just(("messageId",)), st.text(min_size=95, max_size=105)),
     st.tuples(st.just(("type",)), st.sampled_from([*MESSAGE_TYPES, "Identify", "batch", ""])),
-    st.tuples(
-        st.sampled_from([("traits",), ("context", "traits")]), st.text(max_size=3) | st.lists(st.none())
-    ),
+    st.tuples(st.sampled_from([("traits",), ("context", "traits")]), st.text(max_size=3) | st.lists(st.none())),
 )
 
 

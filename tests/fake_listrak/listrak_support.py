@@ -118,15 +118,11 @@ class Swagger:
         schema = self.schema_for(method, template, status)
         root = {"definitions": self.definitions, "allOf": [_strict(schema)]}
         validator = jsonschema.Draft7Validator(root, format_checker=self.format_checker)
-        return [
-            f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in validator.iter_errors(body)
-        ]
+        return [f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in validator.iter_errors(body)]
 
 
 def load_swagger() -> Swagger:
     """Listrak's swagger from the shared reference folder."""
     if not SWAGGER_PATH.exists():
-        raise AssertionError(
-            f"Listrak's swagger is expected at {SWAGGER_PATH}; the fidelity tests read it there"
-        )
+        raise AssertionError(f"Listrak's swagger is expected at {SWAGGER_PATH}; the fidelity tests read it there")
     return Swagger(json.loads(SWAGGER_PATH.read_text(encoding="utf-8")))

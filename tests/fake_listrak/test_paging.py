@@ -103,9 +103,7 @@ def test_start_begins_at_the_first_contact(start: str) -> None:
     ],
     ids=["garbage", "empty", "non-ascii", "tampered", "other list", "other state"],
 )
-def test_a_cursor_that_is_not_this_lanes_is_an_invalid_parameter(
-    text: str, list_id: int, subscribed: bool
-) -> None:
+def test_a_cursor_that_is_not_this_lanes_is_an_invalid_parameter(text: str, list_id: int, subscribed: bool) -> None:
     with pytest.raises(InvalidParameter) as caught:
         decode_cursor(text, list_id, subscribed)
     assert caught.value.to_body()["message"] == "An invalid value was supplied for cursor."
@@ -239,14 +237,10 @@ class PagingMachine(RuleBasedStateMachine):
     @rule()
     def next_page(self) -> None:
         assert self.scan is not None
-        query = ContactQuery(
-            subscribed=self.scan["state"], cursor=self.scan["cursor"], count=self.scan["count"]
-        )
+        query = ContactQuery(subscribed=self.scan["state"], cursor=self.scan["cursor"], count=self.scan["count"])
         page = self.backend.get_contacts(CLIENT_ID, 1, query)
         assert len(page.rows) <= self.scan["count"]
-        self.scan["seen"] += [
-            row.split(b'"emailAddress":"', 1)[1].split(b'"', 1)[0].decode() for row in page.rows
-        ]
+        self.scan["seen"] += [row.split(b'"emailAddress":"', 1)[1].split(b'"', 1)[0].decode() for row in page.rows]
         if page.next_cursor is None:
             self._check_scan()
             self.scan = None

@@ -437,9 +437,7 @@ def world(seeded: ListrakBackend) -> ListrakBackend:
             "lists": [
                 {
                     "listId": 101,
-                    "segmentationFieldGroups": [
-                        {"segmentationFieldGroupId": 8, "segmentationFieldGroupName": "Spare"}
-                    ],
+                    "segmentationFieldGroups": [{"segmentationFieldGroupId": 8, "segmentationFieldGroupName": "Spare"}],
                 }
             ]
         },
@@ -453,9 +451,7 @@ def _send(client: FlaskClient, api: Api, case: Case) -> TestResponse:
         data = case.raw if case.raw is not None else __import__("json").dumps(case.body).encode()
         if case.content_type is not None:
             headers["Content-Type"] = case.content_type
-        return client.open(
-            API + case.path, method=case.method, data=data, headers=headers, query_string=case.params
-        )
+        return client.open(API + case.path, method=case.method, data=data, headers=headers, query_string=case.params)
     return client.open(API + case.path, method=case.method, headers=headers, query_string=case.params)
 
 
@@ -566,9 +562,7 @@ def test_a_grant_type_other_than_client_credentials_is_refused(client: FlaskClie
 
 
 def test_credentials_may_come_in_basic_auth(client: FlaskClient) -> None:
-    response = client.post(
-        "/OAuth2/Token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
-    )
+    response = client.post("/OAuth2/Token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
     assert response.status_code == 200
 
 
@@ -610,18 +604,14 @@ def test_upsert_answers_201_for_a_new_contact_and_200_for_an_update(api: Api, se
 def test_subscribing_an_unsubscribed_contact_without_override_is_the_observed_error(
     api: Api, seeded: ListrakBackend
 ) -> None:
-    response = api.post(
-        "/List/101/Contact", {"emailAddress": "c@example.com", "subscriptionState": "Subscribed"}
-    )
+    response = api.post("/List/101/Contact", {"emailAddress": "c@example.com", "subscriptionState": "Subscribed"})
     assert response.status_code == 400
     assert response.get_json() == {
         "status": 400,
         "error": "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS",
         "message": "The emailAddress has already been unsubscribed from the list.",
     }
-    assert (
-        api.get("/List/101/Contact/c@example.com").get_json()["data"]["subscriptionState"] == "Unsubscribed"
-    )
+    assert api.get("/List/101/Contact/c@example.com").get_json()["data"]["subscriptionState"] == "Unsubscribed"
 
 
 def test_unsubscribing_sets_the_unsubscribe_fields_and_keeps_the_subscribe_date(
@@ -629,9 +619,7 @@ def test_unsubscribing_sets_the_unsubscribe_fields_and_keeps_the_subscribe_date(
 ) -> None:
     before = api.get("/List/101/Contact/a@example.com").get_json()["data"]
     clock.advance(3000.25)
-    response = api.post(
-        "/List/101/Contact", {"emailAddress": "a@example.com", "subscriptionState": "Unsubscribed"}
-    )
+    response = api.post("/List/101/Contact", {"emailAddress": "a@example.com", "subscriptionState": "Unsubscribed"})
     after = api.get("/List/101/Contact/a@example.com").get_json()["data"]
     assert response.status_code == 200
     assert after["subscriptionState"] == "Unsubscribed"
@@ -662,9 +650,7 @@ def test_override_resubscribe_sets_administrator_and_clears_the_unsubscribe_fiel
     assert contact["resubscribeDate"] == "2024-05-01T12:01:00"
 
 
-def test_segmentation_field_values_are_empty_when_no_ids_are_asked_for(
-    api: Api, seeded: ListrakBackend
-) -> None:
+def test_segmentation_field_values_are_empty_when_no_ids_are_asked_for(api: Api, seeded: ListrakBackend) -> None:
     page = api.get("/List/101/Contact").get_json()["data"]
     one = api.get("/List/101/Contact/a@example.com").get_json()["data"]
     assert [c["segmentationFieldValues"] for c in page] == [[], []]
@@ -674,9 +660,7 @@ def test_segmentation_field_values_are_empty_when_no_ids_are_asked_for(
 def test_only_the_requested_fields_values_come_back(api: Api, seeded: ListrakBackend) -> None:
     one = api.get("/List/101/Contact/a@example.com", segmentationFieldIds="5").get_json()["data"]
     both = api.get("/List/101/Contact/b@example.com", segmentationFieldIds="6,5").get_json()["data"]
-    assert one["segmentationFieldValues"] == [
-        {"segmentationFieldGroupId": 7, "segmentationFieldId": 5, "value": "u-a"}
-    ]
+    assert one["segmentationFieldValues"] == [{"segmentationFieldGroupId": 7, "segmentationFieldId": 5, "value": "u-a"}]
     assert [(v["segmentationFieldId"], v["value"]) for v in both["segmentationFieldValues"]] == [
         (6, ""),
         (5, ""),
@@ -708,13 +692,9 @@ def test_addresses_match_without_regard_to_case(api: Api, seeded: ListrakBackend
     assert api.get("/List/101/Contact/A@EXAMPLE.COM").get_json()["data"]["emailAddress"] == "a@example.com"
 
 
-def test_new_email_address_changes_the_address_and_keeps_the_email_key(
-    api: Api, seeded: ListrakBackend
-) -> None:
+def test_new_email_address_changes_the_address_and_keeps_the_email_key(api: Api, seeded: ListrakBackend) -> None:
     key = api.get("/List/101/Contact/b@example.com").get_json()["data"]["emailKey"]
-    response = api.post(
-        "/List/101/Contact", {"emailAddress": "b@example.com"}, newEmailAddress="b2@example.com"
-    )
+    response = api.post("/List/101/Contact", {"emailAddress": "b@example.com"}, newEmailAddress="b2@example.com")
     moved = api.get(f"/List/101/Contact/{key}").get_json()["data"]
     assert response.get_json() == {"status": 200, "resourceId": "b2@example.com"}
     assert moved["emailAddress"] == "b2@example.com"
@@ -786,9 +766,7 @@ def test_documented_contact_errors(
     assert response.get_json()["error"] == error
 
 
-def test_the_bulk_field_update_applies_values_to_contacts_on_the_list(
-    api: Api, seeded: ListrakBackend
-) -> None:
+def test_the_bulk_field_update_applies_values_to_contacts_on_the_list(api: Api, seeded: ListrakBackend) -> None:
     response = api.post(
         "/List/101/Contact/SegmentationField",
         [
@@ -832,9 +810,7 @@ def test_checkbox_values_are_on_or_off(api: Api, seeded: ListrakBackend) -> None
 
 # -- lists, groups and fields -------------------------------------------------------------------
 def test_a_created_list_is_listed_with_its_fields(api: Api) -> None:
-    created = api.post(
-        "/List", {**NEW_LIST, "fromEmail": "news@example.com", "googleTrackingDomains": ["a.com"]}
-    )
+    created = api.post("/List", {**NEW_LIST, "fromEmail": "news@example.com", "googleTrackingDomains": ["a.com"]})
     list_id = int(created.get_json()["resourceId"])
     found = api.get(f"/List/{list_id}").get_json()["data"]
     assert found["listName"] == "Offers"
@@ -870,9 +846,7 @@ def test_a_field_is_only_found_under_its_own_group(api: Api, seeded: ListrakBack
 def test_json_property_names_bind_case_insensitively(api: Api) -> None:
     response = api.post("/List", {"ListName": "Caps", "BounceHandling": "none", "bounceunsubscribecount": 0})
     assert response.status_code == 201
-    assert (
-        api.get(f"/List/{response.get_json()['resourceId']}").get_json()["data"]["bounceHandling"] == "None"
-    )
+    assert api.get(f"/List/{response.get_json()['resourceId']}").get_json()["data"]["bounceHandling"] == "None"
 
 
 def test_query_parameter_names_bind_case_insensitively(api: Api, seeded: ListrakBackend) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from segment_support import basic_auth, identify, post
 
 from fake_segment.app import ENDPOINTS, create_app
@@ -98,9 +100,7 @@ def test_missing_write_key_is_a_400_that_says_how_to_send_one(client: FlaskClien
     assert "Basic auth" in body["message"] and "writeKey" in body["message"]
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/json", "text/plain", "application/json; charset=utf-8"]
-)
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/json; charset=utf-8"])
 def test_json_is_accepted_whatever_the_content_type(client: FlaskClient, content_type: str) -> None:
     response = post(client, "/v1/identify", identify("a@x.io"), **{"Content-Type": content_type})
     assert response.status_code == 200
@@ -161,9 +161,7 @@ def test_batch_request_limit_is_500kb(client: FlaskClient, size: int, status: in
 
 
 @pytest.mark.parametrize(("count", "kept"), [(2500, 2500), (2501, 0)])
-def test_batch_over_2500_events_is_answered_200_and_discarded(
-    client: FlaskClient, count: int, kept: int
-) -> None:
+def test_batch_over_2500_events_is_answered_200_and_discarded(client: FlaskClient, count: int, kept: int) -> None:
     batch = [{"type": "track", "anonymousId": f"a{i}", "event": "E"} for i in range(count)]
     response = post(client, "/v1/batch", {"batch": batch})
     assert response.status_code == 200
@@ -183,9 +181,7 @@ def test_batch_over_2500_events_is_answered_200_and_discarded(
         ({"userId": "u"}, "invalid_type"),
     ],
 )
-def test_each_drop_rule_answers_200_and_keeps_the_reason(
-    client: FlaskClient, item: dict, reason: str
-) -> None:
+def test_each_drop_rule_answers_200_and_keeps_the_reason(client: FlaskClient, item: dict, reason: str) -> None:
     assert post(client, "/v1/batch", {"batch": [item]}).get_json() == SUCCESS
     assert applied(client) == []
     [discard] = client.get("/_fake/discards").get_json()["discards"]
@@ -482,11 +478,7 @@ def test_a_bad_fault_spec_is_a_400(client: FlaskClient) -> None:
 def test_clock_can_be_read_set_and_advanced(client: FlaskClient) -> None:
     assert client.get("/_fake/clock").get_json()["now"].startswith("2024-05-01T12:00:00")
     client.put("/_fake/clock", json={"now": "2025-01-01T00:00:00Z"})
-    assert (
-        client.post("/_fake/clock/advance", json={"seconds": 90})
-        .get_json()["now"]
-        .startswith("2025-01-01T00:01:30")
-    )
+    assert client.post("/_fake/clock/advance", json={"seconds": 90}).get_json()["now"].startswith("2025-01-01T00:01:30")
     assert client.post("/_fake/clock/advance", json={"seconds": -1}).status_code == 400
 
 
@@ -519,3 +511,57 @@ def test_openapi_documents_every_route_and_nothing_else(app: Flask, client: Flas
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             served.add((rule.rule.replace("<path:value>", "{value}").replace("<kind>", "{kind}"), method))
     assert documented == served
+
+
+# -- no input makes it fail -----------------------------------------------------------------
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+MESSAGE_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["identify", "track", "page", "screen", "group", "alias", "x"]) | JSON,
+        "userId": st.text(max_size=5) | JSON,
+        "anonymousId": st.text(max_size=5) | JSON,
+        "messageId": st.text(max_size=5) | JSON,
+        "traits": JSON,
+        "context": JSON,
+        "timestamp": st.sampled_from(["2024-01-01T00:00:00Z", "nope"]) | JSON,
+        "sentAt": JSON,
+        "event": JSON,
+        "writeKey": JSON,
+    },
+)
+BODIES = (
+    st.binary(max_size=200)
+    | JSON.map(lambda v: json.dumps(v).encode())
+    | MESSAGE_LIKE.map(lambda m: json.dumps(m).encode())
+    | st.lists(MESSAGE_LIKE | JSON, max_size=5).map(lambda b: json.dumps({"batch": b, "sentAt": "x"}).encode())
+)
+PATHS = st.sampled_from(
+    [f"/v1/{e}" for e in ENDPOINTS]
+    + ["/v1/", "/v1/x", "/_fake/messages", "/_fake/reset", "/_fake/settings", "/_fake/faults", "/_fake/clock"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=PATHS,
+    method=st.sampled_from(["POST", "PUT", "GET", "DELETE"]),
+    body=BODIES,
+    auth=st.sampled_from([None, "Basic d2s6", "Basic !!", "Bearer x", "Basic " + "A" * 50]),
+    encoding=st.sampled_from([None, "gzip", "identity", "br"]),
+)
+def test_no_request_gets_a_5xx_or_a_non_json_answer(
+    client: FlaskClient, path: str, method: str, body: bytes, auth: str | None, encoding: str | None
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    response = client.open(path, method=method, data=body, headers=headers)
+    assert response.status_code < 500, response.get_data()
+    assert isinstance(response.get_json(), dict)

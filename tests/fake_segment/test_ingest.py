@@ -26,9 +26,7 @@ def basic(user: str) -> str:
         ("Bearer some-token", {"writeKey": "wk3"}, "wk3"),
     ],
 )
-def test_write_key_comes_from_basic_auth_or_the_body(
-    authorization: str | None, body: dict, expected: str
-) -> None:
+def test_write_key_comes_from_basic_auth_or_the_body(authorization: str | None, body: dict, expected: str) -> None:
     assert write_key_from(authorization, body) == expected
 
 
@@ -42,9 +40,7 @@ def test_write_key_comes_from_basic_auth_or_the_body(
         (None, {"writeKey": 42}, "must be a string"),
     ],
 )
-def test_missing_or_malformed_write_key_is_explained(
-    authorization: str | None, body: dict, message: str
-) -> None:
+def test_missing_or_malformed_write_key_is_explained(authorization: str | None, body: dict, message: str) -> None:
     with pytest.raises(MissingWriteKey, match=message):
         write_key_from(authorization, body)
 

@@ -41,9 +41,7 @@ def assert_skew_corrected(message: dict) -> None:
 
 
 @pytest.mark.parametrize("use_gzip", [False, True], ids=["plain", "gzip"])
-def test_identify_and_track_arrive_with_ids_traits_and_corrected_timestamps(
-    seg: FakeSegment, use_gzip: bool
-) -> None:
+def test_identify_and_track_arrive_with_ids_traits_and_corrected_timestamps(seg: FakeSegment, use_gzip: bool) -> None:
     write_key = f"sdk-{use_gzip}"
     client = Client(write_key, host=seg.url, gzip=use_gzip, sync_mode=True, max_retries=0)
     client.identify(

@@ -61,9 +61,7 @@ def _trait_after(traits: dict[str, Any] | None, name: str) -> Any:
 
 
 @pytest.mark.parametrize(("second", "expected"), TRAIT_RULES)
-def test_anonymous_id_view_follows_segment_trait_rules(
-    feed: Feed, second: dict[str, Any], expected: Any
-) -> None:
+def test_anonymous_id_view_follows_segment_trait_rules(feed: Feed, second: dict[str, Any], expected: Any) -> None:
     feed.identify(anonymousId="a@x.io", traits={"plan": "pro"})
     feed.identify(anonymousId="a@x.io", traits=second)
     assert _trait_after(feed.store.trait_view("anonymousId", "a@x.io"), "plan") == expected
@@ -104,9 +102,7 @@ def test_trait_view_returns_a_copy(feed: Feed) -> None:
 
 
 def test_trait_views_come_from_identify_only(feed: Feed) -> None:
-    feed.send(
-        "track", anonymousId="a", event="Opened", context={"traits": {"email": "a@x.io", "plan": "pro"}}
-    )
+    feed.send("track", anonymousId="a", event="Opened", context={"traits": {"email": "a@x.io", "plan": "pro"}})
     feed.send("group", userId="u1", groupId="g1", traits={"plan": "team"})
     assert feed.store.trait_view("anonymousId", "a") is None
     assert feed.store.trait_view("userId", "u1") is None
@@ -248,9 +244,7 @@ def test_merge_that_would_exceed_a_limit_falls_back_to_the_higher_priority_id(fe
 
 def test_track_with_context_traits_email_joins_the_email_profile(feed: Feed) -> None:
     feed.identify(anonymousId="jane@x.io", traits={"email": "jane@x.io", "Listrak_list_7": True})
-    seq = feed.send(
-        "track", anonymousId="other", event="Email Opened", context={"traits": {"email": "jane@x.io"}}
-    )
+    seq = feed.send("track", anonymousId="other", event="Email Opened", context={"traits": {"email": "jane@x.io"}})
     [profile] = feed.store.profiles()
     assert profile.ids == {"email": ["jane@x.io"], "anonymous_id": ["jane@x.io", "other"]}
     assert profile.messages[-1] == seq
@@ -540,9 +534,7 @@ class ProfilesMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = ProfileStore(
-            limits=self.limits, default_limit=self.default_limit, priority=self.priority
-        )
+        self.store = ProfileStore(limits=self.limits, default_limit=self.default_limit, priority=self.priority)
         self.model = NaiveProfiles(self.limits, self.default_limit, self.priority)
         self.seq = 0
         self.resolvable: list[int] = []

@@ -95,9 +95,7 @@ def test_drop_after_applying_loses_only_the_acknowledgement(seg: FakeSegment) ->
 
 def test_probability_fault_fires_on_some_requests_only(seg: FakeSegment) -> None:
     seg.add_fault(action="status", status=503, probability=0.5)
-    statuses = [
-        httpx.post(seg.api_url + "/identify", json=ident(i), auth=AUTH).status_code for i in range(40)
-    ]
+    statuses = [httpx.post(seg.api_url + "/identify", json=ident(i), auth=AUTH).status_code for i in range(40)]
     assert 5 < statuses.count(503) < 35
     assert statuses.count(200) == len(seg.messages())
 
@@ -178,9 +176,7 @@ def test_respx_users_can_route_to_the_fake() -> None:
     fake = FakeSegment()
     with respx.mock:
         respx.route(host="api.segment.io").mock(side_effect=fake.transport().handle_request)
-        response = httpx.post(
-            "https://api.segment.io/v1/track", json={"userId": "u", "event": "E"}, auth=AUTH
-        )
+        response = httpx.post("https://api.segment.io/v1/track", json={"userId": "u", "event": "E"}, auth=AUTH)
     assert response.status_code == 200
     assert fake.messages("wk")[0]["event"] == "E"
 

@@ -91,9 +91,7 @@ def test_stop_ends_a_hanging_request_promptly(make_kit: Callable[[], Kit]) -> No
 
 
 def test_app_not_waitress_answers_a_10mb_body(client: httpx.Client) -> None:
-    response = client.post(
-        "/items", content=b"x" * (10 * 1024 * 1024), headers={"Content-Type": "text/plain"}
-    )
+    response = client.post("/items", content=b"x" * (10 * 1024 * 1024), headers={"Content-Type": "text/plain"})
     assert response.status_code == 400
     assert response.json() == {"error": f"body of {10 * 1024 * 1024} bytes is over {500 * 1024}"}
 

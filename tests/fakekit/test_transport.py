@@ -56,9 +56,7 @@ def test_hung_request_times_out_after_the_clients_read_timeout(kit: Kit, inproc:
     assert 0.3 <= time.perf_counter() - started < 2
 
 
-def test_hang_shorter_than_the_read_timeout_ends_in_a_closed_connection(
-    kit: Kit, inproc: httpx.Client
-) -> None:
+def test_hang_shorter_than_the_read_timeout_ends_in_a_closed_connection(kit: Kit, inproc: httpx.Client) -> None:
     kit.engine.add(Fault(action="hang", hang_s=0.05, times=1))
     with pytest.raises(httpx.RemoteProtocolError):
         inproc.get("/items", timeout=3)

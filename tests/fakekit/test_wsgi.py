@@ -84,9 +84,7 @@ def test_hang_that_outlasts_hang_s_closes_without_an_answer(kit: Kit, client: ht
         client.get("/items")
 
 
-def test_drop_fault_closes_the_connection_and_the_server_keeps_serving(
-    kit: Kit, client: httpx.Client
-) -> None:
+def test_drop_fault_closes_the_connection_and_the_server_keeps_serving(kit: Kit, client: httpx.Client) -> None:
     kit.engine.add(Fault(action="drop", times=1))
     with pytest.raises(httpx.RemoteProtocolError, match="Server disconnected without sending a response"):
         client.post("/items", json={})

@@ -59,23 +59,17 @@ def test_serve_runs_the_fake_until_sigterm_and_logs_each_request() -> None:
         assert [d["reason"] for d in discards] == ["unknown_write_key"]
     finally:
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=15)
+        _stdout, stderr = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "POST /v1/identify 200" in stderr
 
 
-def test_validate_passes_a_good_file_and_fails_a_bad_one(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_validate_passes_a_good_file_and_fails_a_bad_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "good.ndjson"
-    good.write_text(
-        json.dumps({"type": "identify", "anonymousId": "a@x.io", "traits": {"email": "a@x.io"}}) + "\n"
-    )
+    good.write_text(json.dumps({"type": "identify", "anonymousId": "a@x.io", "traits": {"email": "a@x.io"}}) + "\n")
     assert main(["validate", str(good)]) == 0
     bad = tmp_path / "bad.ndjson"
-    bad.write_text(
-        json.dumps({"type": "identify", "anonymousId": "a@x.io", "traits": "text"}) + "\nnot json\n"
-    )
+    bad.write_text(json.dumps({"type": "identify", "anonymousId": "a@x.io", "traits": "text"}) + "\nnot json\n")
     assert main(["validate", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "line 1" in out and "$.traits" in out and "line 2" in out

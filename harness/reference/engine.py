@@ -1,0 +1,207 @@
+"""One run of the reference sync: read every integrated list, work out what changed since the last
+delivery, send Segment what the Listrak Source documentation promises, and say truthfully how it went."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+import httpx
+
+from harness.fakekit.clock import Clock, SystemClock, format_iso
+from harness.reference.config import ConfigError, SyncConfig
+from harness.reference.listrak import ListrakClient, ListrakError
+from harness.reference.messages import identify, message_id, unsubscribed_event
+from harness.reference.report import SyncReport
+from harness.reference.retry import GaveUp, Retrying
+from harness.reference.segment import SegmentClient, SegmentRejected, batches
+from harness.reference.state import Change, StateStore
+
+__all__ = ["Progress", "sync"]
+
+STATES = (("Subscribed", 1), ("Unsubscribed", 0))
+
+
+class Progress:
+    """Progress lines on a stream (stderr), or nothing when quiet. Never given a secret."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stream = None if quiet else (stream or sys.stderr)
+
+    def __call__(self, message: str) -> None:
+        if self._stream is not None:
+            print(f"[sync] {message}", file=self._stream, flush=True)
+
+
+def sync(
+    config: SyncConfig,
+    *,
+    progress: Callable[[str], None] | None = None,
+    dry_run_out: TextIO | None = None,
+    clock: Clock | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncReport:
+    """Run the sync once. Raises ConfigError for configuration that cannot work; every other
+    failure is in the report, whose `ok` is True only when every change was delivered."""
+    say = progress or Progress(quiet=True)
+    clock = clock or SystemClock()
+    started = time.monotonic()
+    report = SyncReport(revision=config.revision, dry_run=config.dry_run, lists=[c.list_id for c in config.lists])
+
+    def on_retry(what: str, failure: str, delay: float) -> None:
+        say(f"retrying {what} in {delay:.1f}s after {failure}")
+
+    retrying = Retrying(deadline=config.retry_deadline, sleep=sleep, on_retry=on_retry)
+    listrak = ListrakClient(config, retrying)
+    segment = SegmentClient(config, retrying, clock)
+    try:
+        with StateStore(config) as state:
+            if state.pending_count():
+                say(f"{state.pending_count()} changes were in flight when the last run stopped; checking them again")
+            names = _read_lists(config, listrak, state, report, say)
+            if not report.failures:
+                _deliver(config, state, segment, names, report, say, dry_run_out or sys.stdout, clock)
+    except ConfigError:
+        raise
+    except GaveUp as exc:
+        raise_if_unreachable(exc, config, listrak)
+        report.fail(str(exc) + ".")
+    finally:
+        report.retries = retrying.retries
+        report.token_refreshes = listrak.token_refreshes
+        report.seconds = time.monotonic() - started
+        listrak.close()
+        segment.close()
+    return report
+
+
+def raise_if_unreachable(exc: GaveUp, config: SyncConfig, listrak: ListrakClient) -> None:
+    """A service never reached at all is a configuration problem, said in one sentence."""
+    if "ConnectError" not in exc.last_failure:
+        return
+    if exc.what.startswith(("POST OAuth2", "GET /List")) and listrak.requests == 0:
+        url = config.listrak_auth_url if exc.what.startswith("POST") else config.listrak_api_url
+        raise ConfigError(f"Cannot reach Listrak at {url}: {exc.last_failure}.") from None
+
+
+def _read_lists(
+    config: SyncConfig,
+    listrak: ListrakClient,
+    state: StateStore,
+    report: SyncReport,
+    say: Callable[[str], None],
+) -> dict[int, str | None]:
+    names: dict[int, str | None] = {}
+    try:
+        for entry in config.lists:
+            names[entry.list_id] = listrak.get_list(entry.list_id).get("listName")
+        for entry in config.lists:
+            for state_name, subscribed in STATES:
+                seen = 0
+                for page in listrak.contacts(entry.list_id, state_name, entry.profile_field_id):
+                    state.record_seen(_rows(entry.list_id, subscribed, entry.profile_field_id, page))
+                    report.pages += 1
+                    seen += len(page)
+                    report.contacts_seen += len(page)
+                say(f"list {entry.list_id}: {seen:,} {state_name.lower()} contacts read")
+            found = state.diff(entry.list_id)
+            report.changes += found
+            say(f"list {entry.list_id}: {found:,} changes to send")
+    except ListrakError as exc:
+        report.fail(f"{exc}")
+    return names
+
+
+def _rows(
+    list_id: int, subscribed: int, field_id: int | None, page: list[dict[str, Any]]
+) -> Iterator[tuple[int, str, int, str, str | None]]:
+    for contact in page:
+        address = contact.get("emailAddress")
+        if not isinstance(address, str) or not address:
+            continue
+        user_id = ""
+        if field_id is not None:
+            for value in contact.get("segmentationFieldValues") or ():
+                if isinstance(value, dict) and value.get("segmentationFieldId") == field_id:
+                    found = value.get("value")
+                    user_id = found if isinstance(found, str) else ""
+        method = contact.get("unsubscribeMethod")
+        yield list_id, address, subscribed, user_id, method if isinstance(method, str) else None
+
+
+def _deliver(
+    config: SyncConfig,
+    state: StateStore,
+    segment: SegmentClient,
+    names: dict[int, str | None],
+    report: SyncReport,
+    say: Callable[[str], None],
+    out: TextIO,
+    clock: Clock,
+) -> None:
+    timestamp = format_iso(clock.now())
+    prefix = config.trait_prefix
+    write_key = config.segment_write_key
+    with_events = config.revision == "2023-08-03"
+
+    def messages() -> Iterator[tuple[Change, list[dict[str, Any]]]]:
+        for change in state.changes():
+            mid = message_id(write_key, change.list_id, change.address, change.counter)
+            built = [
+                identify(
+                    change.address,
+                    f"{prefix}{change.list_id}",
+                    change.subscribed,
+                    change.user_id,
+                    mid,
+                    timestamp,
+                )
+            ]
+            if with_events and change.observed and not change.subscribed and change.was_subscribed:
+                event_id = message_id(write_key, change.list_id, change.address, change.counter, "Unsubscribed")
+                built.append(
+                    unsubscribed_event(
+                        change.address,
+                        change.list_id,
+                        names.get(change.list_id),
+                        change.unsubscribe_method,
+                        event_id,
+                        timestamp,
+                    )
+                )
+            yield change, built
+
+    oversized: list[tuple[Any, int]] = []
+    remaining = report.changes
+    for batch in batches(messages(), oversized):
+        keys: list[Change] = batch.keys
+        if config.dry_run:
+            for encoded in batch.encoded:
+                out.write(encoded.decode() + "\n")
+            report.messages_sent += len(batch.encoded)
+            report.batches_sent += 1
+            continue
+        try:
+            state.mark_pending(keys)
+            segment.send(batch)
+        except (GaveUp, SegmentRejected, httpx.HTTPError) as exc:
+            report.undelivered = remaining - len(oversized)
+            report.fail(f"{_reason(exc)}")
+            return
+        state.mark_delivered(keys)
+        remaining -= len(keys)
+        report.messages_sent += len(batch.encoded)
+        report.batches_sent += 1
+        say(f"batch {report.batches_sent}: {len(batch.encoded)} messages delivered ({remaining:,} changes to go)")
+    if oversized:
+        report.undelivered += len(oversized)
+        sample = ", ".join(f"{key.address} on list {key.list_id} ({size:,} bytes)" for key, size in oversized[:3])
+        report.fail(f"{len(oversized)} changes make messages over Segment's 32KB limit and were not sent: {sample}.")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, GaveUp):
+        return f"Segment could not be reached: {exc}."
+    return f"Segment refused a batch: {exc}."

@@ -1,0 +1,213 @@
+"""What the sync has delivered, in SQLite under the state directory, so that each run sends only
+changes and a crash at any point loses nothing.
+
+Per (list, address) pair the store keeps the state Segment was last *acknowledged* to hold
+(`delivered`) and the change in flight (`pending`, written before its batch is sent and cleared
+once Segment acknowledged it). A pending change may or may not have reached Segment: the next run
+resends it with the same messageId if it still describes the contact (Segment drops the copy if it
+had landed), or sends the contact's current state as a new change if not — so a subscribe that
+landed without its acknowledgement is still undone by a `null` after an unsubscribe.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple
+
+from harness.reference.config import ConfigError, SyncConfig
+
+__all__ = ["Change", "StateStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivered (
+    list_id INTEGER NOT NULL, address TEXT NOT NULL,
+    subscribed INTEGER NOT NULL, user_id TEXT NOT NULL, counter INTEGER NOT NULL,
+    PRIMARY KEY (list_id, address)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (
+    list_id INTEGER NOT NULL, address TEXT NOT NULL,
+    subscribed INTEGER NOT NULL, user_id TEXT NOT NULL, counter INTEGER NOT NULL,
+    PRIMARY KEY (list_id, address)
+) WITHOUT ROWID;
+"""
+RUN_TABLES = """
+CREATE TEMP TABLE seen (
+    list_id INTEGER NOT NULL, address TEXT NOT NULL,
+    subscribed INTEGER NOT NULL, user_id TEXT NOT NULL, unsubscribe_method TEXT,
+    PRIMARY KEY (list_id, address)
+) WITHOUT ROWID;
+CREATE TEMP TABLE changes (
+    n INTEGER PRIMARY KEY, list_id INTEGER NOT NULL, address TEXT NOT NULL,
+    subscribed INTEGER NOT NULL, user_id TEXT NOT NULL, counter INTEGER NOT NULL,
+    unsubscribe_method TEXT, observed INTEGER NOT NULL, was_subscribed INTEGER NOT NULL
+);
+"""
+# Contacts seen this run whose state differs from what Segment holds, or whose change is in flight.
+# A pending change that still matches keeps its counter (and so its messageId).
+DIFF_SEEN = """
+INSERT INTO changes (list_id, address, subscribed, user_id, counter, unsubscribe_method, observed, was_subscribed)
+SELECT s.list_id, s.address, s.subscribed, s.user_id,
+       CASE WHEN p.address IS NOT NULL AND p.subscribed = s.subscribed AND p.user_id = s.user_id
+            THEN p.counter ELSE MAX(COALESCE(d.counter, 0), COALESCE(p.counter, 0)) + 1 END,
+       s.unsubscribe_method, 1,
+       COALESCE(p.subscribed, d.subscribed, 0)
+FROM seen AS s
+LEFT JOIN delivered AS d ON d.list_id = s.list_id AND d.address = s.address
+LEFT JOIN pending AS p ON p.list_id = s.list_id AND p.address = s.address
+WHERE s.list_id = :list_id AND (
+    p.address IS NOT NULL
+    OR (s.subscribed = 1 AND (d.address IS NULL OR d.subscribed = 0 OR d.user_id <> s.user_id))
+    OR (s.subscribed = 0 AND d.subscribed = 1)
+)
+"""
+# Pairs Segment holds (or may hold) as subscribed whose contact is gone from the list: not subscribed.
+DIFF_GONE = """
+INSERT INTO changes (list_id, address, subscribed, user_id, counter, unsubscribe_method, observed, was_subscribed)
+SELECT k.list_id, k.address, 0, '',
+       CASE WHEN p.address IS NOT NULL AND p.subscribed = 0 AND p.user_id = ''
+            THEN p.counter ELSE MAX(COALESCE(d.counter, 0), COALESCE(p.counter, 0)) + 1 END,
+       NULL, 0, COALESCE(p.subscribed, d.subscribed, 0)
+FROM (SELECT list_id, address FROM delivered WHERE list_id = :list_id
+      UNION SELECT list_id, address FROM pending WHERE list_id = :list_id) AS k
+LEFT JOIN seen AS s ON s.list_id = k.list_id AND s.address = k.address
+LEFT JOIN delivered AS d ON d.list_id = k.list_id AND d.address = k.address
+LEFT JOIN pending AS p ON p.list_id = k.list_id AND p.address = k.address
+WHERE s.address IS NULL AND (p.address IS NOT NULL OR d.subscribed = 1)
+"""
+
+
+class Change(NamedTuple):
+    """One (list, address) pair whose Segment state must change, and how."""
+
+    n: int
+    list_id: int
+    address: str
+    subscribed: bool
+    user_id: str
+    counter: int
+    unsubscribe_method: str | None
+    observed: bool
+    was_subscribed: bool
+
+
+class StateStore:
+    """The sync's SQLite state for one (write key, Segment URL, revision), locked for one run."""
+
+    def __init__(self, config: SyncConfig) -> None:
+        self.dry_run = config.dry_run
+        key = f"{config.segment_write_key}\x1f{config.segment_api_url.rstrip('/')}\x1f{config.revision}"
+        # The file name never contains the write key, only a digest of it.
+        self.path = Path(config.state_dir) / f"sync-{hashlib.sha256(key.encode()).hexdigest()[:16]}.sqlite3"
+        self._lock_file: int | None = None
+        self._db = self._open(config)
+        self._db.executescript(RUN_TABLES)
+
+    def _open(self, config: SyncConfig) -> sqlite3.Connection:
+        state_dir = Path(config.state_dir)
+        if self.dry_run:
+            # A dry run changes nothing: read the state if there is one, never create it.
+            if self.path.exists():
+                return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            db.executescript(SCHEMA)
+            return db
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_file = os.open(state_dir / ".sync.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"Cannot use the state directory {state_dir}: {exc.strerror or exc}.") from None
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"Another sync is running with the state directory {state_dir}.") from None
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- one run --------------------------------------------------------------------------
+    def record_seen(self, rows: Iterable[tuple[int, str, int, str, str | None]]) -> None:
+        """Contacts observed this run: (list id, address, subscribed 0/1, user id or '', unsubscribe method)."""
+        # A contact met twice in one scan (it changed state mid-scan) keeps its last observation.
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", rows)
+
+    def diff(self, list_id: int) -> int:
+        """Work out the changes for one list from this run's observations; returns how many."""
+        with self._transaction():
+            before = self._count_changes()
+            self._db.execute(DIFF_SEEN, {"list_id": list_id})
+            self._db.execute(DIFF_GONE, {"list_id": list_id})
+            return self._count_changes() - before
+
+    def changes(self, chunk: int = 5000) -> Iterator[Change]:
+        """Every change worked out this run, in order, read a chunk at a time."""
+        last = 0
+        while True:
+            rows = self._db.execute("SELECT * FROM changes WHERE n > ? ORDER BY n LIMIT ?", (last, chunk)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Change(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]), bool(row[8]))
+            last = rows[-1][0]
+
+    def mark_pending(self, changes: list[Change]) -> None:
+        """Record a batch's changes as in flight, durably, before the batch is sent."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?)",
+                [(c.list_id, c.address, int(c.subscribed), c.user_id, c.counter) for c in changes],
+            )
+
+    def mark_delivered(self, changes: list[Change]) -> None:
+        """Segment acknowledged the batch: its changes are what Segment now holds."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO delivered VALUES (?, ?, ?, ?, ?)",
+                [(c.list_id, c.address, int(c.subscribed), c.user_id, c.counter) for c in changes],
+            )
+            self._db.executemany(
+                "DELETE FROM pending WHERE list_id = ? AND address = ? AND counter = ?",
+                [(c.list_id, c.address, c.counter) for c in changes],
+            )
+
+    def pending_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+
+    def _count_changes(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM changes").fetchone()[0])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
