@@ -78,6 +78,12 @@ def is_date_time(value: object) -> bool:
     """Whether ``value`` is an ISO-8601 date-time with a timezone; non-strings pass, as formats do."""
     if not isinstance(value, str):
         return True
+    return _is_date_time_text(value)
+
+
+# Messages of one batch usually share their timestamps: remember recent answers.
+@functools.lru_cache(maxsize=4096)
+def _is_date_time_text(value: str) -> bool:
     if _DATE_TIME.fullmatch(value) is None:
         return False
     try:

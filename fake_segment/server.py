@@ -3,7 +3,7 @@ direct access to what arrived, and an in-process httpx transport that needs no s
 
 from __future__ import annotations
 
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 from fake_segment.app import create_app
 from fake_segment.backend import SegmentBackend
@@ -13,7 +13,6 @@ from harness.fakekit.clock import Clock
 from harness.fakekit.faults import Fault, parse_fault
 from harness.fakekit.server import ServerThread
 from harness.fakekit.transport import FakeTransport
-from harness.fakekit.wsgi import AccessLogMiddleware
 
 __all__ = ["FakeSegment", "WriteKeyView"]
 
@@ -32,7 +31,6 @@ class FakeSegment:
         host: str = "127.0.0.1",
         port: int = 0,
         threads: int = 8,
-        access_log: TextIO | None = None,
     ) -> None:
         settings = Settings(
             retention=retention,
@@ -41,8 +39,7 @@ class FakeSegment:
         )
         self.backend = SegmentBackend(clock=clock, settings=settings, seed=seed)
         self.app = create_app(self.backend)
-        wsgi_app = self.app if access_log is None else AccessLogMiddleware(self.app, access_log)
-        self.server = ServerThread(wsgi_app, host=host, port=port, threads=threads)
+        self.server = ServerThread(self.app, host=host, port=port, threads=threads)
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------

@@ -77,6 +77,10 @@ class SyncConfig:
         ids = [entry.list_id for entry in self.lists]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"A list is configured twice: {sorted(ids)}.")
+        for name in ("listrak_auth_url", "listrak_api_url", "segment_api_url"):
+            url = getattr(self, name)
+            if not _is_http_url(url):
+                raise ConfigError(f"{_ENV_OF[name]} must be an http(s) URL like {_EXAMPLE_URLS[name]}, got {url!r}.")
         if not 1 <= self.page_size <= 5000:
             raise ConfigError(f"page_size must be between 1 and 5000 (Listrak's maximum), got {self.page_size}.")
 
@@ -84,6 +88,21 @@ class SyncConfig:
     def trait_prefix(self) -> str:
         """`Listrak_list_` (2023-07-13) or `listrak_list_` (2023-08-03)."""
         return "Listrak_list_" if self.revision == "2023-07-13" else "listrak_list_"
+
+
+_EXAMPLE_URLS = {
+    "listrak_auth_url": LISTRAK_AUTH_URL,
+    "listrak_api_url": LISTRAK_API_URL,
+    "segment_api_url": SEGMENT_URLS["us"],
+}
+
+
+def _is_http_url(value: Any) -> bool:
+    try:
+        url = httpx.URL(value)
+    except (TypeError, httpx.InvalidURL):
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
 
 
 _ENV_OF = {
@@ -147,6 +166,18 @@ def load_config(
             return environ[env_name]
         return from_file.get(name, default)
 
+    def number(name: str, default: float, kind: type[int] | type[float]) -> float:
+        # A config file can hold any type where a number belongs; say so rather than fail in int().
+        value = pick(name, default)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return kind(value)
+        except (TypeError, ValueError):
+            where = f"--{name.replace('_', '-')}" if flags.get(name) is not None else f"the config file {config_file}"
+            what = "a whole number" if kind is int else "a number of seconds"
+            raise ConfigError(f"{name} must be {what}, got {value!r} (from {where}).") from None
+
     region = pick("segment_region", "us")
     if region not in SEGMENT_URLS:
         raise ConfigError(f"--segment-region must be us or eu, got {region!r}.")
@@ -168,9 +199,9 @@ def load_config(
         segment_api_url=pick("segment_api_url", SEGMENT_URLS[region]),
         revision=pick("revision", REVISIONS[0]),
         dry_run=bool(flags.get("dry_run")),
-        page_size=int(pick("page_size", 5000)),
-        request_timeout=float(pick("request_timeout", 30.0)),
-        retry_deadline=float(pick("retry_deadline", 300.0)),
+        page_size=int(number("page_size", 5000, int)),
+        request_timeout=number("request_timeout", 30.0, float),
+        retry_deadline=number("retry_deadline", 300.0, float),
     )
 
 
@@ -194,6 +225,9 @@ def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
     listrak = data.get("listrak", {})
     segment = data.get("segment", {})
+    for section, value in (("listrak", listrak), ("segment", segment)):
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{section}] in the config file {path} must be a table, saw {value!r}.")
     flat: dict[str, Any] = {
         "listrak_client_id": listrak.get("client_id"),
         "listrak_client_secret": listrak.get("client_secret"),

@@ -56,7 +56,11 @@ class ListrakClient:
             if cursor is not None:
                 params["cursor"] = cursor
             body = self._get(
-                f"/List/{list_id}/Contact", params, missing=f"List {list_id} is not in this Listrak account"
+                f"/List/{list_id}/Contact",
+                params,
+                missing=f"List {list_id} is not in this Listrak account",
+                # The only parameter Listrak can refuse here is the configured profile field.
+                invalid=None if field_id is None else f"Listrak refused profile field {field_id} of list {list_id}",
             )
             data = body.get("data")
             if not isinstance(data, list):
@@ -67,11 +71,14 @@ class ListrakClient:
                 return
 
     # -- plumbing -------------------------------------------------------------------------
-    def _get(self, path: str, params: dict[str, Any], *, missing: str) -> dict[str, Any]:
+    def _get(self, path: str, params: dict[str, Any], *, missing: str, invalid: str | None = None) -> dict[str, Any]:
         url = self._config.listrak_api_url.rstrip("/") + path
         refreshed = False
         while True:
-            response = self._retrying.call(f"GET {path}", self._sender(url, params, self._bearer()))
+            # The token endpoint answering says nothing about the API URL: until it answers, fail fast.
+            first_contact = None if self.requests else FIRST_CONTACT_DEADLINE_S
+            sender = self._sender(url, params, self._bearer())
+            response = self._retrying.call(f"GET {path}", sender, connect_deadline=first_contact)
             self.requests += 1
             if response.status_code == 401 and not refreshed:
                 # An expired or revoked token: fetch a new one once, then try again.
@@ -80,6 +87,8 @@ class ListrakClient:
                 continue
             if response.status_code == 404:
                 raise ConfigError(f"{missing} (Listrak answered 404 to GET {path}).")
+            if response.status_code == 400 and invalid is not None:
+                raise ConfigError(f"{invalid}: Listrak answered 400 to GET {path} ({_detail(response).rstrip('.')}).")
             if response.status_code != 200:
                 raise ListrakError(f"Listrak answered {response.status_code} to GET {path}: {_detail(response)}")
             body = _json(response, f"GET {path}")

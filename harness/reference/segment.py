@@ -10,9 +10,9 @@ import httpx
 
 from harness import __version__
 from harness.fakekit.clock import SystemClock, format_iso
-from harness.reference.config import SyncConfig
+from harness.reference.config import ConfigError, SyncConfig
 from harness.reference.listrak import FIRST_CONTACT_DEADLINE_S
-from harness.reference.retry import Retrying
+from harness.reference.retry import GaveUp, Retrying
 
 __all__ = [
     "BATCH_BYTES",
@@ -77,7 +77,9 @@ class SegmentClient:
     """POSTs batches to Segment with Basic auth (partner sources send the key in the header)."""
 
     def __init__(self, config: SyncConfig, retrying: Retrying, clock: Any = None) -> None:
+        self._base_url = config.segment_api_url
         self._url = config.segment_api_url.rstrip("/") + "/batch"
+        self._reached = False
         self._retrying = retrying
         self._clock = clock or SystemClock()
         self._http = httpx.Client(
@@ -112,8 +114,15 @@ class SegmentClient:
             self.requests += 1
             return self._http.post(self._url, content=body)
 
-        response = self._retrying.call(
-            "POST /v1/batch", post, connect_deadline=None if self.requests > 1 else FIRST_CONTACT_DEADLINE_S
-        )
+        try:
+            response = self._retrying.call(
+                "POST /v1/batch", post, connect_deadline=None if self._reached else FIRST_CONTACT_DEADLINE_S
+            )
+        except GaveUp as exc:
+            # Never answered once and every attempt refused: a wrong URL, not an outage.
+            if not self._reached and "ConnectError" in exc.last_failure:
+                raise ConfigError(f"Cannot reach Segment at {self._base_url}: {exc.last_failure}.") from None
+            raise
+        self._reached = True
         if response.status_code >= 300:
             raise SegmentRejected(f"Segment answered {response.status_code}: {response.text[:300]}")

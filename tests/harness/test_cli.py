@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -27,26 +28,49 @@ def test_serve_refuses_a_non_loopback_host(capsys: pytest.CaptureFixture[str]) -
     assert "0.0.0.0" in error and "--allow-remote" in error
 
 
-def test_serve_runs_the_fake_until_sigterm_and_logs_each_request() -> None:
+def start_serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Run `listrak-harness serve` on free ports; returns the process and the exports it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--segment-port", "0", "--write-key", "local-key"],
+        [sys.executable, "-m", "harness", "serve", "--segment-port", "0", "--listrak-port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    assert process.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "Ctrl-C" in line or not line:
+            break
+    # Parse the export lines the way a shell would (values may be quoted).
+    exports = dict(shlex.split(line)[1].split("=", 1) for line in lines if line.startswith("export "))
+    return process, exports
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM the server; returns its stderr once it exited."""
+    process.send_signal(signal.SIGTERM)
+    _stdout, stderr = process.communicate(timeout=15)
+    return stderr
+
+
+def test_serve_runs_both_fakes_until_sigterm_and_logs_each_request() -> None:
+    process, exports = start_serve("--write-key", "local-key", "--client-id", "cid", "--client-secret", "csecret")
     try:
-        assert process.stdout is not None
-        lines = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            lines.append(line)
-            if "Ctrl-C" in line or not line:
-                break
-        exports = dict(
-            line.removeprefix("export ").strip().split("=", 1) for line in lines if line.startswith("export ")
-        )
+        assert set(exports) >= {
+            "LISTRAK_AUTH_URL",
+            "LISTRAK_API_URL",
+            "LISTRAK_CLIENT_ID",
+            "LISTRAK_CLIENT_SECRET",
+            "SEGMENT_API_URL",
+            "SEGMENT_WRITE_KEY",
+            "LISTRAK_SEGMENT_LISTS",
+            "LISTRAK_SOURCE_REVISION",
+            "SYNC_STATE_DIR",
+        }
         api = exports["SEGMENT_API_URL"]
         assert api.startswith("http://127.0.0.1:") and api.endswith("/v1")
         assert exports["SEGMENT_WRITE_KEY"] == "local-key"
@@ -57,11 +81,45 @@ def test_serve_runs_the_fake_until_sigterm_and_logs_each_request() -> None:
         assert stranger.status_code == 200
         discards = httpx.get(api.removesuffix("/v1") + "/_fake/discards").json()["discards"]
         assert [d["reason"] for d in discards] == ["unknown_write_key"]
+        token = httpx.post(
+            exports["LISTRAK_AUTH_URL"],
+            data={"grant_type": "client_credentials", "client_id": "cid", "client_secret": "csecret"},
+        )
+        assert token.status_code == 200 and token.json()["token_type"] == "bearer"
+        bearer = {"Authorization": "Bearer " + token.json()["access_token"]}
+        assert httpx.get(exports["LISTRAK_API_URL"] + "/List", headers=bearer).json() == {"status": 200, "data": []}
     finally:
-        process.send_signal(signal.SIGTERM)
-        _stdout, stderr = process.communicate(timeout=15)
+        stderr = stop(process)
     assert process.returncode == 0
     assert "POST /v1/identify 200" in stderr
+    assert "POST /OAuth2/Token 200" in stderr
+
+
+def test_serve_seeds_the_fake_listrak_and_exports_its_lists(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"lists": [{"listId": 7, "listName": "News", "contacts": ["a@x.io", "b@x.io"]}]}))
+    process, exports = start_serve("--seed", str(seed), "--quiet")
+    try:
+        assert json.loads(exports["LISTRAK_SEGMENT_LISTS"]) == [{"listId": 7}]
+        token = httpx.post(
+            exports["LISTRAK_AUTH_URL"],
+            data={
+                "grant_type": "client_credentials",
+                "client_id": exports["LISTRAK_CLIENT_ID"],
+                "client_secret": exports["LISTRAK_CLIENT_SECRET"],
+            },
+        ).json()["access_token"]
+        page = httpx.get(exports["LISTRAK_API_URL"] + "/List/7/Contact", headers={"Authorization": f"Bearer {token}"})
+        assert sorted(c["emailAddress"] for c in page.json()["data"]) == ["a@x.io", "b@x.io"]
+    finally:
+        stop(process)
+
+
+def test_serve_refuses_an_unreadable_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "seed.json"
+    bad.write_text("{not json")
+    assert main(["serve", "--segment-port", "0", "--listrak-port", "0", "--seed", str(bad)]) == 2
+    assert "cannot seed" in capsys.readouterr().err
 
 
 def test_validate_passes_a_good_file_and_fails_a_bad_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,37 @@
+"""Fixtures for the reference sync's tests: worlds of both fakes, run in-process, on loopback, or via the CLI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The helpers live beside this file under a name no other test folder uses (pytest runs in
+# importlib mode, which puts no test folder on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reference_support import IN_PROCESS, World
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
+    """Make worlds (`make_world(CLI, revision=...)`); their servers are stopped when the test ends."""
+    with ExitStack() as stack:
+        made = 0
+
+        def make(mode: str = IN_PROCESS, **options: Any) -> World:
+            nonlocal made
+            made += 1
+            return stack.enter_context(World(mode, tmp_path / f"state-{made}", **options))
+
+        yield make
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    """An in-process world: both fakes behind httpx transports, no sockets."""
+    return make_world()

@@ -1,0 +1,193 @@
+"""The sync's behaviour, judged on the profiles the fake Segment builds: every contact change of a
+history, both revisions, pagination. Each test runs in-process (httpx transports) and in server
+mode (`listrak-harness sync` as a subprocess with DESIGN.md's `cmd:` environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from reference_support import CLI, FIELD, IN_PROCESS, LIST, LIST2, World, contact, seed_list
+
+from harness.reference import ListConfig
+
+MODES = [IN_PROCESS, CLI]
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def seeded(make_world: Callable[..., World], mode: str, **options: object) -> World:
+    """A world with list 101 ("News", profile field 5 integrated) holding four contacts."""
+    world = make_world(mode, **options)
+    contacts = [
+        "a@x.io",
+        contact("B@X.io", "u-b"),
+        contact("c@x.io", "u-c"),
+        contact("gone@x.io", "u-gone", state="Unsubscribed"),
+    ]
+    world.lr.seed({"lists": [seed_list(LIST, contacts, name="News", fields=[FIELD])]})
+    return world
+
+
+def synced(world: World, **overrides: object) -> None:
+    """Run the sync; it must succeed and leave the profiles right."""
+    outcome = world.sync(**overrides)
+    assert outcome.ok, outcome.stderr
+    world.assert_profiles_correct()
+
+
+def test_backfill_sets_list_trait_email_and_user_id_on_each_subscribed_profile(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    views = world.views()
+    trait = world.trait()
+    assert views["a@x.io"] == {"email": "a@x.io", trait: True}
+    # The address exactly as Listrak returns it, case and all.
+    assert views["B@X.io"] == {"email": "B@X.io", trait: True}
+    assert "gone@x.io" not in views  # never subscribed: nothing to remove, so nothing sent
+    assert world.seg.traits(world.write_key, user_id="u-b")[trait] is True
+    by_address = {m["anonymousId"]: m for m in world.messages()}
+    assert "userId" not in by_address["a@x.io"]
+    assert by_address["c@x.io"]["userId"] == "u-c"
+
+
+def test_second_sync_without_changes_sends_nothing(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    before = len(world.messages())
+    outcome = world.sync()
+    assert outcome.ok
+    assert outcome.summary is not None and outcome.summary["messages_sent"] == 0
+    assert len(world.messages()) == before
+
+
+def test_unsubscribe_removes_the_trait_from_the_profile(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    trait = world.trait()
+    assert world.views()["a@x.io"][trait] is True
+    world.lr.unsubscribe(LIST, "a@x.io")
+    world.lr.unsubscribe(LIST, "B@X.io")
+    synced(world)
+    views = world.views()
+    assert trait not in views["a@x.io"]
+    assert trait not in views["B@X.io"]
+    assert views["a@x.io"]["email"] == "a@x.io"
+    nulls = {m["anonymousId"]: m for m in world.messages() if m["traits"].get(trait, True) is None}
+    assert set(nulls) == {"a@x.io", "B@X.io"}
+    # The null identify carries the list's field value as userId too, and only when there is one.
+    assert nulls["B@X.io"]["userId"] == "u-b"
+    assert "userId" not in nulls["a@x.io"]
+
+
+def test_resubscribe_that_repeats_an_earlier_subscribe_is_not_dropped_as_a_duplicate(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    world.lr.unsubscribe(LIST, "a@x.io")
+    synced(world)
+    world.lr.subscribe(LIST, "a@x.io")
+    synced(world)
+    assert world.views()["a@x.io"][world.trait()] is True
+    assert world.duplicates() == []
+    ids = [m["messageId"] for m in world.messages(anonymous_id="a@x.io")]
+    assert len(ids) == 3 and len(set(ids)) == 3
+
+
+def test_field_change_sends_the_new_user_id(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    world.lr.set_field_values(LIST, "B@X.io", {FIELD: "u-b2"})
+    world.lr.set_field_values(LIST, "a@x.io", {FIELD: "u-a"})
+    synced(world)
+    sent = world.messages()[-2:]
+    assert {(m["anonymousId"], m["userId"]) for m in sent} == {("B@X.io", "u-b2"), ("a@x.io", "u-a")}
+    assert world.seg.traits(world.write_key, user_id="u-b2")[world.trait()] is True
+
+
+def test_field_cleared_sends_the_identify_without_user_id(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    world.lr.set_field_values(LIST, "c@x.io", {FIELD: ""})
+    synced(world)
+    last = world.messages()[-1]
+    assert last["anonymousId"] == "c@x.io"
+    assert "userId" not in last
+    assert last["traits"] == {"email": "c@x.io", world.trait(): True}
+
+
+def test_list_added_to_the_integration_is_backfilled(make_world, mode):
+    world = seeded(make_world, mode)
+    world.lr.seed({"lists": [seed_list(LIST2, ["a@x.io", contact("d@x.io", "u-d", field_id=6)], fields=[6])]})
+    synced(world)
+    before = len(world.messages())
+    world.lists = (ListConfig(LIST, FIELD), ListConfig(LIST2))
+    synced(world)
+    added = world.messages()[before:]
+    assert {m["anonymousId"] for m in added} == {"a@x.io", "d@x.io"}
+    assert all(set(m["traits"]) == {"email", world.trait(LIST2)} for m in added)
+    # List 102 has no profile field in the integration: its values never become a userId.
+    assert all("userId" not in m for m in added)
+    assert world.views()["d@x.io"] == {"email": "d@x.io", world.trait(LIST2): True}
+
+
+def test_list_removed_from_the_integration_is_no_longer_sent_and_resumes_when_added_back(make_world, mode):
+    world = seeded(make_world, mode)
+    world.lr.seed({"lists": [seed_list(LIST2, ["a@x.io", "d@x.io"])]})
+    world.lists = (ListConfig(LIST, FIELD), ListConfig(LIST2))
+    synced(world)
+    world.lists = (ListConfig(LIST, FIELD),)
+    world.lr.unsubscribe(LIST2, "d@x.io")
+    world.lr.unsubscribe(LIST, "c@x.io")
+    before = len(world.messages())
+    synced(world)
+    sent = world.messages()[before:]
+    assert [m["anonymousId"] for m in sent] == ["c@x.io"]
+    assert all(world.trait(LIST2) not in m["traits"] for m in sent)
+    # The README's promise: the traits of a removed list are left as they are.
+    assert world.views()["d@x.io"][world.trait(LIST2)] is True
+    world.lists = (ListConfig(LIST, FIELD), ListConfig(LIST2))
+    before = len(world.messages())
+    synced(world)
+    sent = world.messages()[before:]
+    assert [(m["anonymousId"], m["traits"]) for m in sent] == [
+        ("d@x.io", {"email": "d@x.io", world.trait(LIST2): None})
+    ]
+
+
+def test_pagination_with_a_page_cap_of_two_reads_every_contact(make_world, mode):
+    world = make_world(mode, page_size_cap=2)
+    subscribed = [f"p{n}@x.io" for n in range(7)]
+    unsubscribed = [contact(f"q{n}@x.io", state="Unsubscribed") for n in range(3)]
+    world.lr.seed({"lists": [seed_list(LIST, [*subscribed, *unsubscribed], fields=[FIELD])]})
+    outcome = world.sync()
+    assert outcome.ok, outcome.stderr
+    assert outcome.summary is not None
+    # 7 subscribed in pages of 2, then 3 unsubscribed in pages of 2.
+    assert (outcome.summary["pages"], outcome.summary["contacts_seen"]) == (4 + 2, 10)
+    assert sorted(world.views()) == sorted(subscribed)
+    world.assert_profiles_correct()
+
+
+@pytest.mark.parametrize("revision", ["2023-07-13", "2023-08-03"])
+def test_revision_names_the_trait_and_only_2023_08_03_sends_unsubscribed_events(make_world, mode, revision):
+    world = seeded(make_world, mode, revision=revision)
+    synced(world)
+    world.lr.unsubscribe(LIST, "B@X.io")
+    synced(world)
+    expected = "Listrak_list_101" if revision == "2023-07-13" else "listrak_list_101"
+    identifies = world.messages(type="identify")
+    assert all(set(m["traits"]) == {"email", expected} for m in identifies)
+    tracks = world.messages(type="track")
+    if revision == "2023-07-13":
+        assert tracks == []
+        return
+    [event] = tracks
+    assert event["event"] == "Unsubscribed"
+    assert event["anonymousId"] == "B@X.io"
+    assert event["properties"] == {"list_id": LIST, "list_name": "News", "unsubscribe_type": "Administrator"}
+    assert event["context"]["traits"] == {"email": "B@X.io"}
+    assert "userId" not in event
+    assert expected not in world.views()["B@X.io"]
