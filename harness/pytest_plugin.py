@@ -1,8 +1,8 @@
 """pytest fixtures for the fakes, registered under `pytest11`.
 
-`fake_segment` gives each test its own write key on one session-wide server, so tests never see
-each other's messages and need no global reset. Override `fake_segment_options` (session scope)
-to configure the server.
+`fake_segment` gives each test its own write key on one session-wide server, and `fake_listrak`
+its own OAuth client (a Listrak account), so tests never see each other's data and need no global
+reset. Override `fake_segment_options` / `fake_listrak_options` (session scope) to configure them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from fake_listrak.fake import FakeListrak, ListrakAccount
     from fake_segment.server import FakeSegment, WriteKeyView
 
-__all__ = ["fake_segment", "fake_segment_options", "fake_segment_server"]
+__all__ = [
+    "fake_listrak",
+    "fake_listrak_options",
+    "fake_listrak_server",
+    "fake_segment",
+    "fake_segment_options",
+    "fake_segment_server",
+]
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +49,27 @@ def fake_segment(fake_segment_server: FakeSegment) -> Iterator[WriteKeyView]:
     view = fake_segment_server.for_write_key(f"wk_test_{uuid.uuid4().hex[:12]}")
     yield view
     view.reset()
+
+
+@pytest.fixture(scope="session")
+def fake_listrak_options() -> dict[str, Any]:
+    """Keyword arguments for the session's FakeListrak; override in your conftest.py."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def fake_listrak_server(fake_listrak_options: dict[str, Any]) -> Iterator[FakeListrak]:
+    """One fake Listrak on 127.0.0.1 for the whole session."""
+    from fake_listrak.fake import FakeListrak
+
+    with FakeListrak(**fake_listrak_options) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_listrak(fake_listrak_server: FakeListrak) -> Iterator[ListrakAccount]:
+    """This test's own Listrak account (OAuth client) on the session's fake Listrak."""
+    account = fake_listrak_server.account()
+    yield account
+    fake_listrak_server.backend.reset(account.client_id)
+    fake_listrak_server.backend.unregister_client(account.client_id)

@@ -54,3 +54,33 @@ def test_options_fixture_configures_the_server(pytester: pytest.Pytester) -> Non
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_each_test_gets_its_own_listrak_account(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def lists(account):
+            token = httpx.post(account.auth_url, data={
+                "grant_type": "client_credentials",
+                "client_id": account.client_id,
+                "client_secret": account.client_secret,
+            }).json()["access_token"]
+            body = httpx.get(account.api_url + "/List", headers={"Authorization": f"Bearer {token}"}).json()
+            return [entry["listName"] for entry in body["data"]]
+
+        def test_one(fake_listrak):
+            fake_listrak.seed({"lists": [{"listId": 1, "listName": "one", "contacts": ["a@x.io"]}]})
+            assert lists(fake_listrak) == ["one"]
+
+        def test_two(fake_listrak):
+            fake_listrak.seed({"lists": [{"listId": 1, "listName": "two"}]})
+            assert lists(fake_listrak) == ["two"]
+
+        def test_same_server(fake_listrak, fake_listrak_server):
+            assert fake_listrak.url == fake_listrak_server.url
+            assert fake_listrak.client_id != fake_listrak_server.client_id
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
