@@ -23,7 +23,7 @@ test: setup lint
 	$(BIN)/pytest -q
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ONLY)
 
 serve: setup
 	$(BIN)/listrak-harness serve

@@ -6,7 +6,7 @@ import platform
 import sys
 import time
 
-from bench import segment
+from bench import listrak, segment, sync
 
 
 def main() -> int:
@@ -15,7 +15,11 @@ def main() -> int:
         f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
     missed = 0
-    for title, section in (("fake Segment", segment.run),):
+    sections = (("fake Segment", segment.run), ("fake Listrak", listrak.run), ("reference sync", sync.run))
+    chosen = set(sys.argv[1:])
+    for title, section in sections:
+        if chosen and section.__module__.rpartition(".")[2] not in chosen:
+            continue
         print(f"\n{title}")
         for figure in section():
             print(figure.line(), flush=True)

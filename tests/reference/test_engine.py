@@ -191,3 +191,21 @@ def test_revision_names_the_trait_and_only_2023_08_03_sends_unsubscribed_events(
     assert event["context"]["traits"] == {"email": "B@X.io"}
     assert "userId" not in event
     assert expected not in world.views()["B@X.io"]
+
+
+def test_switching_revision_sends_the_new_traits_without_colliding_with_earlier_message_ids(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    world.revision = "2023-08-03"
+    synced(world)
+    assert world.duplicates() == []
+    assert world.views()["a@x.io"]["listrak_list_101"] is True
+
+
+def test_two_sources_sending_the_same_change_do_not_collide(make_world, mode):
+    first = seeded(make_world, mode)
+    second = make_world(mode, listrak=first.lr, segment=first.seg)
+    synced(first)
+    synced(second)
+    assert first.seg.discards() == []
+    assert second.views() == first.views()

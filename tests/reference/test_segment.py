@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from reference_support import LIST, World, seed_list
 
+from harness.reference import ListConfig
 from harness.reference.retry import Retrying
 from harness.reference.segment import (
     BATCH_BYTES,
@@ -120,8 +121,6 @@ def big_values_world(world: World, count: int, size: int) -> World:
     document = seed_list(LIST, contacts)
     document["segmentationFieldGroups"] = [{"segmentationFieldGroupName": "P", "segmentationFields": fields}]
     world.lr.seed({"lists": [document]})
-    from harness.reference import ListConfig
-
     world.lists = (ListConfig(LIST, BIG_FIELD),)
     return world
 
