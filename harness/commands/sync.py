@@ -40,7 +40,11 @@ def add_sync_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument("--listrak-api-url", metavar="URL", help="override https://api.listrak.com/email/v1")
     parser.add_argument("--listrak-auth-url", metavar="URL", help="override https://auth.listrak.com/OAuth2/Token")
     parser.add_argument("--revision", choices=("2023-07-13", "2023-08-03"), help="documentation revision to follow")
-    parser.add_argument("--dry-run", action="store_true", help="print the messages as NDJSON and change nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the messages as NDJSON and change nothing (with no state yet, their messageIds are provisional)",
+    )
     parser.add_argument("--page-size", type=int, metavar="N", help="contacts per Listrak page (max 5000)")
     parser.add_argument("--request-timeout", type=float, metavar="S", help="seconds for one HTTP exchange")
     parser.add_argument("--retry-deadline", type=float, metavar="S", help="seconds of retries for one call")

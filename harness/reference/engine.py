@@ -144,12 +144,12 @@ def _deliver(
     timestamp = format_iso(clock.now())
     prefix = config.trait_prefix
     write_key = config.segment_write_key
-    revision = config.revision
+    epoch = state.epoch
     with_events = config.revision == "2023-08-03"
 
     def messages() -> Iterator[tuple[Change, list[dict[str, Any]]]]:
         for change in state.changes():
-            mid = message_id(write_key, revision, change.list_id, change.address, change.counter)
+            mid = message_id(write_key, epoch, change.list_id, change.address, change.counter)
             built = [
                 identify(
                     change.address,
@@ -161,9 +161,7 @@ def _deliver(
                 )
             ]
             if with_events and change.observed and not change.subscribed and change.was_subscribed:
-                event_id = message_id(
-                    write_key, revision, change.list_id, change.address, change.counter, "Unsubscribed"
-                )
+                event_id = message_id(write_key, epoch, change.list_id, change.address, change.counter, "Unsubscribed")
                 built.append(
                     unsubscribed_event(
                         change.address,

@@ -8,15 +8,16 @@ from typing import Any
 __all__ = ["identify", "message_id", "unsubscribed_event"]
 
 
-def message_id(write_key: str, revision: str, list_id: int, address: str, counter: int, kind: str = "identify") -> str:
+def message_id(write_key: str, epoch: str, list_id: int, address: str, counter: int, kind: str = "identify") -> str:
     """One id per distinct change of an (address, list) pair, the same for every retry of it.
 
     Segment drops a repeated messageId for 24 hours across sources and workspaces, so the id mixes
     in the write key (two sources never collide) and the pair's change counter (a resubscribe that
-    repeats an earlier subscribe is still a new message). Each revision keeps its own state and so
-    its own counters: the revision is mixed in too, or switching it would resend old ids.
+    repeats an earlier subscribe is still a new message). Counters live in the state file, so the
+    id also mixes in that file's random `epoch`: a lost state, or a switch of revision (a state file
+    of its own), restarts the counters without ever reusing an id sent before.
     """
-    key = f"{write_key}\x1f{revision}\x1f{list_id}\x1f{address}\x1f{counter}\x1f{kind}"
+    key = f"{write_key}\x1f{epoch}\x1f{list_id}\x1f{address}\x1f{counter}\x1f{kind}"
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"lrk-{digest[:40]}"
 

@@ -25,6 +25,7 @@ from harness.reference.config import ConfigError, SyncConfig
 __all__ = ["Change", "StateStore"]
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS delivered (
     list_id INTEGER NOT NULL, address TEXT NOT NULL,
     subscribed INTEGER NOT NULL, user_id TEXT NOT NULL, counter INTEGER NOT NULL,
@@ -101,12 +102,14 @@ class StateStore:
 
     def __init__(self, config: SyncConfig) -> None:
         self.dry_run = config.dry_run
+        self._epoch: str | None = None
         key = f"{config.segment_write_key}\x1f{config.segment_api_url.rstrip('/')}\x1f{config.revision}"
         # The file name never contains the write key, only a digest of it.
         self.path = Path(config.state_dir) / f"sync-{hashlib.sha256(key.encode()).hexdigest()[:16]}.sqlite3"
         self._lock_file: int | None = None
         self._db = self._open(config)
         self._db.executescript(RUN_TABLES)
+        _ = self.epoch  # a real run writes it at once, so a run killed before sending still has it
 
     def _open(self, config: SyncConfig) -> sqlite3.Connection:
         state_dir = Path(config.state_dir)
@@ -131,6 +134,20 @@ class StateStore:
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
         return db
+
+    @property
+    def epoch(self) -> str:
+        """A random id made with this state file; mixed into messageIds so no two state files share one."""
+        if self._epoch is None:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+            if row is not None:
+                self._epoch = str(row[0])
+            else:
+                self._epoch = os.urandom(8).hex()
+                if not self.dry_run:
+                    with self._transaction():
+                        self._db.execute("INSERT INTO meta VALUES ('epoch', ?)", (self._epoch,))
+        return self._epoch
 
     def close(self) -> None:
         self._db.close()

@@ -4,6 +4,7 @@ lost, and at most one batch of messages is sent twice."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import time
@@ -12,7 +13,7 @@ from itertools import groupby
 from typing import Any
 
 import pytest
-from reference_support import CLI, FIELD, LIST, World, cli_command, seed_list
+from reference_support import CLI, FIELD, LIST, World, cli_command, seed_list, snapshot
 
 from harness.reference import ListConfig
 from harness.reference.segment import BATCH_ITEMS
@@ -68,7 +69,8 @@ def test_kill_9_then_changes_then_rerun_loses_nothing_and_resends_at_most_one_ba
     if where == "while-reading-listrak":
         world.lr.add_fault({"action": "latency", "latency_s": 0.05, "path": r".*/Contact"})
 
-    process = subprocess.Popen([*cli_command(), "sync", "--quiet"], env=world.env(), stderr=subprocess.PIPE)
+    command = [*cli_command(), "sync", "--quiet"]
+    process = subprocess.Popen(command, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if where == "while-reading-listrak":
         kill_when(process, lambda: len(world.lr.backend.faults.fired()) >= 2)
     elif where == "after-random-delay":
@@ -80,8 +82,8 @@ def test_kill_9_then_changes_then_rerun_loses_nothing_and_resends_at_most_one_ba
     else:
         kill_when(process, lambda: len(batches_received(world)) >= amount)
     assert process.returncode == -9, "the sync finished before it could be killed"
-    assert process.stderr is not None
-    world.assert_no_secrets(process.stderr.read().decode())
+    assert process.stdout is not None and process.stderr is not None
+    world.assert_no_secrets(process.stdout.read().decode() + process.stderr.read().decode())
     world.lr.clear_faults()
     world.seg.backend.faults.clear()
 
@@ -99,8 +101,20 @@ def test_kill_9_then_changes_then_rerun_loses_nothing_and_resends_at_most_one_ba
     for stored in before:
         held[stored.message["anonymousId"]] = (stored.message["traits"], stored.message.get("userId"))
 
+    # A dry run over the state the kill left behind (SQLite WAL and all) changes nothing...
+    state = snapshot(world.state_dir)
+    dry = world.sync("--quiet", "--dry-run")
+    assert dry.ok, dry.stderr
+    assert snapshot(world.state_dir) == state
+    assert world.seg.records(world.write_key, after_seq=last_seq) == []
+
     rerun = world.sync("--quiet")
     assert rerun.ok, rerun.stderr
+    # ...and printed exactly what the rerun then sent, applied or dropped as a duplicate.
+    sent = [r.message for r in world.seg.records(world.write_key, after_seq=last_seq)]
+    sent += [d.message for d in world.duplicates()]
+    printed = [json.loads(line) for line in dry.dry_run_lines]
+    assert sorted(m["messageId"] for m in printed) == sorted(m["messageId"] for m in sent)
     world.assert_profiles_correct()
     holding = [a for a, view in world.views().items() if view.get(world.trait()) is True]
     assert len(holding) == CONTACTS - len(set(changed))

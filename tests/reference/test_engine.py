@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from reference_support import CLI, FIELD, IN_PROCESS, LIST, LIST2, World, contact, seed_list
+from reference_support import CLI, FIELD, FIELD2, IN_PROCESS, LIST, LIST2, World, contact, seed_list
 
 from harness.reference import ListConfig
 
@@ -20,13 +20,14 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 def seeded(make_world: Callable[..., World], mode: str, **options: object) -> World:
-    """A world with list 101 ("News", profile field 5 integrated) holding four contacts."""
+    """List 101 ("News", profile field 5 integrated): five contacts, one unsubscribed, one unicode."""
     world = make_world(mode, **options)
     contacts = [
         "a@x.io",
         contact("B@X.io", "u-b"),
         contact("c@x.io", "u-c"),
         contact("gone@x.io", "u-gone", state="Unsubscribed"),
+        "Zoë+news@Exämple.io",
     ]
     world.lr.seed({"lists": [seed_list(LIST, contacts, name="News", fields=[FIELD])]})
     return world
@@ -47,6 +48,7 @@ def test_backfill_sets_list_trait_email_and_user_id_on_each_subscribed_profile(m
     assert views["a@x.io"] == {"email": "a@x.io", trait: True}
     # The address exactly as Listrak returns it, case and all.
     assert views["B@X.io"] == {"email": "B@X.io", trait: True}
+    assert views["Zoë+news@Exämple.io"] == {"email": "Zoë+news@Exämple.io", trait: True}
     assert "gone@x.io" not in views  # never subscribed: nothing to remove, so nothing sent
     assert world.seg.traits(world.write_key, user_id="u-b")[trait] is True
     by_address = {m["anonymousId"]: m for m in world.messages()}
@@ -120,7 +122,7 @@ def test_field_cleared_sends_the_identify_without_user_id(make_world, mode):
 
 def test_list_added_to_the_integration_is_backfilled(make_world, mode):
     world = seeded(make_world, mode)
-    world.lr.seed({"lists": [seed_list(LIST2, ["a@x.io", contact("d@x.io", "u-d", field_id=6)], fields=[6])]})
+    world.lr.seed({"lists": [seed_list(LIST2, ["a@x.io", contact("d@x.io", "u-d", field_id=FIELD2)], fields=[FIELD2])]})
     synced(world)
     before = len(world.messages())
     world.lists = (ListConfig(LIST, FIELD), ListConfig(LIST2))

@@ -1,5 +1,5 @@
 """The messages the sync builds: their ids (stable per change, distinct across changes, keys and
-revisions) and their shape per the Listrak Source documentation."""
+state files) and their shape per the Listrak Source documentation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from contracts.validator import findings
 from harness.reference.messages import identify, message_id, unsubscribed_event
 
-BASE = {"write_key": "wk", "revision": "2023-07-13", "list_id": 101, "address": "a@x.io", "counter": 1}
+BASE = {"write_key": "wk", "epoch": "0123abcd", "list_id": 101, "address": "a@x.io", "counter": 1}
 
 
 def test_message_id_is_the_same_for_every_retry_of_one_change():
@@ -19,7 +19,7 @@ def test_message_id_is_the_same_for_every_retry_of_one_change():
     "change",
     [
         {"write_key": "wk2"},
-        {"revision": "2023-08-03"},
+        {"epoch": "4567ef01"},
         {"list_id": 102},
         {"address": "A@x.io"},
         {"counter": 2},

@@ -3,6 +3,7 @@ changes treated as possibly delivered, and a dry run that opens the state read-o
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -163,3 +164,24 @@ def test_rerun_sends_null_for_a_contact_subscribed_in_flight_and_unsubscribed_si
     assert [m["type"] for m in undo] == (["identify"] if revision == "2023-07-13" else ["identify", "track"])
     assert world.trait() not in world.views()["a@x.io"]
     world.assert_profiles_correct()
+
+
+def test_a_lost_state_directory_never_reuses_a_message_id(world: World):
+    world.lr.seed({"lists": [seed_list(LIST, ["a@x.io"], fields=[FIELD])]})
+    assert world.sync().ok
+    first = {m["messageId"] for m in world.messages()}
+    shutil.rmtree(world.state_dir)  # the counters start again at 1 ...
+    assert world.sync().ok
+    second = {m["messageId"] for m in world.messages()} - first
+    assert len(second) == 1  # ... but the epoch of the new state file makes a new id
+    assert world.duplicates() == []
+
+
+def test_the_epoch_is_kept_with_the_state_and_a_dry_run_never_writes_one(tmp_path: Path):
+    with StateStore(config(tmp_path / "s")) as store:
+        epoch = store.epoch
+    with StateStore(config(tmp_path / "s")) as store:
+        assert store.epoch == epoch
+    with StateStore(config(tmp_path / "dry", dry_run=True)) as store:
+        assert store.epoch
+    assert not (tmp_path / "dry").exists()
