@@ -192,7 +192,7 @@ def list_faults() -> Response:
 @admin.post("/faults")
 def add_fault() -> Response:
     engine = backend().faults
-    fault = engine.add(engine.parse(_object()))
+    fault = engine.add(engine.parse(_body()))
     return json_response(fault.to_dict(), 201)
 
 

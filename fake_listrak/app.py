@@ -61,7 +61,10 @@ def create_app(backend: ListrakBackend | None = None, config: Mapping[str, Any] 
     """
     app = Flask("fake_listrak")
     app.config.update(config or {})
+    # Listrak answers a path as it comes: no redirects to a canonical form (a trailing slash is
+    # simply accepted, a doubled one is an unknown route).
     app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     if backend is None:
         backend = ListrakBackend(
             app.config.get("CLOCK"),

@@ -13,7 +13,6 @@ serialise them anyway.
 from __future__ import annotations
 
 import copy
-import re
 import secrets
 import threading
 import time
@@ -64,6 +63,7 @@ from .models import (
     FieldGroup,
     Settings,
     UpsertResult,
+    check_address,
     pack_values,
     unpack_values,
 )
@@ -76,21 +76,11 @@ __all__ = ["FAULT_ACTIONS", "MAX_PAGE_SIZE", "MAX_SEGMENTATION_FIELDS", "Listrak
 
 MAX_PAGE_SIZE = 5000
 MAX_SEGMENTATION_FIELDS = 30
-INT32_MAX = 2**31 - 1
 # `revoke_tokens` revokes the partition's tokens, then lets the request go on (to its 401).
 FAULT_ACTIONS = BUILTIN_ACTIONS | {"revoke_tokens"}
 UPDATE_TYPES = ("Update", "Append", "Overwrite")
 
-_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
 _NOT_GIVEN: Any = object()
-
-
-def check_address(address: Any, parameter: str = "emailAddress") -> str:
-    """`address` if it is an email address Listrak would take (`local@domain`, no spaces), else
-    InvalidParameter naming `parameter`."""
-    if not isinstance(address, str) or len(address) > 254 or not _ADDRESS.match(address):
-        raise InvalidParameter(parameter)
-    return address
 
 
 class _Interner:
@@ -158,6 +148,7 @@ class ListrakBackend:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.defaults = Settings(token_lifetime=token_lifetime, page_size_cap=page_size_cap)
+        self._initial_defaults = replace(self.defaults)
         self.tokens = TokenStore(self.clock)
         self.faults = FaultEngine(self.clock, seed=fault_seed, actions=FAULT_ACTIONS)
         self._lock = threading.RLock()
@@ -674,7 +665,7 @@ class ListrakBackend:
 
     def reset(self, client_id: str | None = None) -> None:
         """Empty one account (or all): lists, contacts, settings, tokens, faults and history go;
-        registered clients stay."""
+        registered clients stay, and the default settings go back to those the backend was made with."""
         with self._lock:
             if client_id is None:
                 for account in self._accounts.values():
@@ -683,7 +674,7 @@ class ListrakBackend:
                 self.faults.reset()
                 self._history = []
                 self._intern = _Interner()
-                self.defaults = Settings()
+                self.defaults = replace(self._initial_defaults)
                 return
             self._empty(self._get_account(client_id))
             self._forget(client_id)

@@ -30,6 +30,8 @@ __all__ = [
     "PackedValues",
     "Settings",
     "UpsertResult",
+    "check_address",
+    "is_address",
     "list_attributes",
     "pack_values",
     "unpack_values",
@@ -45,6 +47,20 @@ DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date
 BOUNCE_HANDLING = ("None", "Standard", "Aggressive")
 
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$")
+# What Listrak takes for an address: `local@domain`, no spaces or control characters.
+_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
+
+
+def is_address(text: str) -> bool:
+    """True if Listrak would take `text` as an email address."""
+    return len(text) <= 254 and _ADDRESS.match(text) is not None
+
+
+def check_address(address: Any, parameter: str = "emailAddress") -> str:
+    """`address` if Listrak would take it as an email address, else InvalidParameter naming `parameter`."""
+    if not isinstance(address, str) or not is_address(address):
+        raise InvalidParameter(parameter)
+    return address
 
 
 @dataclass(slots=True)

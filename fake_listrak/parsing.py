@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from .dates import format_listrak, parse_listrak
@@ -366,12 +366,4 @@ def parse_field_updates(body: Any) -> list[tuple[str, list[tuple[int, str]]]]:
         if raw_values is None:
             raise InvalidParameter("segmentationFieldValues")
         out.append((email, parse_values(raw_values)))
-    return out
-
-
-def lower_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """A mapping's keys in lower case (first spelling wins)."""
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        out.setdefault(key.lower(), value)
     return out

@@ -30,7 +30,6 @@ the JSON path of the value at fault, what was expected and what was seen.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ from .models import (
     Field,
     FieldGroup,
     PackedValues,
+    is_address,
     pack_values,
 )
 from .parsing import parse_field, parse_group, parse_list
@@ -65,7 +65,6 @@ __all__ = [
 ]
 
 MAX_GENERATED = 10_000_000
-_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
 _CONTACT_KEYS = frozenset(
     {
         "emailAddress",
@@ -206,7 +205,8 @@ def _resource(parse: Callable[..., Any], body: dict[str, Any], where: str) -> An
 def parse_seed(document: Any) -> SeedPlan:
     """Check a seed document's structure, lists and fields (contacts are checked as they are built)."""
     doc = _object(document, "$")
-    unknown = sorted(set(doc) - {"lists", "clientId"})
+    # `clientId`, `settings` and `now` are written by the state dump; a seed ignores them.
+    unknown = sorted(set(doc) - {"lists", "clientId", "settings", "now"})
     if unknown:
         raise SeedError(f"$: unknown key(s) {unknown}; a seed document has 'lists'")
     plans = []
@@ -265,7 +265,7 @@ def _generate(raw: Any, where: str) -> GeneratePlan | None:
     if isinstance(start, bool) or not isinstance(start, int) or start < 0:
         raise _fail(f"{where}.start", "a whole number >= 0", start)
     email = obj.get("emailAddress", "contact{n}@example.com")
-    if not isinstance(email, str) or "{n}" not in email or not _ADDRESS.match(email.replace("{n}", "0")):
+    if not isinstance(email, str) or "{n}" not in email or not is_address(email.replace("{n}", "0")):
         raise _fail(f"{where}.emailAddress", "an address pattern containing {n}, like 'user{n}@example.com'", email)
     state = obj.get("subscriptionState", SUBSCRIBED)
     if state not in (SUBSCRIBED, UNSUBSCRIBED):
@@ -342,10 +342,9 @@ def iter_contacts(
 ) -> Iterator[Contact]:
     """The list's contacts as new Contact objects (index and seq unset), checked one by one."""
     administrator = METHOD_ADMINISTRATOR
-    match = _ADDRESS.match
     for index, item in enumerate(plan.contacts):
         if type(item) is str:
-            if len(item) > 254 or not match(item):
+            if not is_address(item):
                 raise _fail(f"{plan.where}.contacts[{index}]", "an email address", item)
             yield Contact(item, address_key(item), 0, 0, True, now, None, administrator)
             continue
@@ -417,7 +416,7 @@ def _contact(item: Any, where: str, fields: Mapping[int, Field], now: str, inter
     if unknown:
         raise SeedError(f"{where}: unknown key(s) {sorted(unknown)}; expected some of {sorted(_CONTACT_KEYS)}")
     address = obj.get("emailAddress")
-    if not isinstance(address, str) or len(address) > 254 or not _ADDRESS.match(address):
+    if not isinstance(address, str) or not is_address(address):
         raise _fail(f"{where}.emailAddress", "an email address", address)
     state = obj.get("subscriptionState", SUBSCRIBED)
     if state not in (SUBSCRIBED, UNSUBSCRIBED):

@@ -3,21 +3,14 @@ a seeded list, and a checker of responses against Listrak's swagger."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
-
-# The helpers live beside this file under a name no other test folder uses (pytest runs in
-# importlib mode, which puts no test folder on sys.path).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from listrak_support import CLIENT_ID, CLIENT_SECRET, START, Api, Swagger, load_swagger
+from werkzeug.test import TestResponse
 
 from fake_listrak.app import create_app
 from fake_listrak.backend import ListrakBackend

@@ -113,7 +113,9 @@ def test_a_cursor_that_is_not_this_lanes_is_an_invalid_parameter(text: str, list
 def _scan_with_churn(api: Api, backend: ListrakBackend, count: int, total: int, seed: int) -> dict[str, Any]:
     """Page through list 1 while, between pages, new contacts arrive and others change.
 
-    Returns the addresses seen (with multiplicity) and those that changed during the scan.
+    The churn stops halfway through, so that the scan can catch up with it (a scan that pages
+    slower than contacts change never ends, by design). Returns the addresses seen (with
+    multiplicity) and those that changed during the scan.
     """
     rng = random.Random(seed)
     stable_at_start = {f"c{n}@example.com" for n in range(total)}
@@ -121,10 +123,15 @@ def _scan_with_churn(api: Api, backend: ListrakBackend, count: int, total: int, 
     seen: list[str] = []
     cursor: str | None = "Start"
     extra = 0
+    churning_pages = max(2, total // count // 2)
+    pages = 0
     while cursor is not None:
         body = api.get("/List/1/Contact", count=count, cursor=cursor).get_json()
         seen.extend(c["emailAddress"] for c in body["data"])
         cursor = body["nextPageCursor"]
+        pages += 1
+        if pages > churning_pages:
+            continue
         for _ in range(rng.randint(0, 3)):
             backend.subscribe(CLIENT_ID, 1, f"new{extra}@example.com")
             extra += 1
@@ -140,7 +147,7 @@ def _scan_with_churn(api: Api, backend: ListrakBackend, count: int, total: int, 
     return {"seen": seen, "stable": stable_at_start - changed, "changed": changed}
 
 
-@pytest.mark.parametrize(("count", "total"), [(1, 60), (7, 300), (1000, 4500), (5000, 12000)])
+@pytest.mark.parametrize(("count", "total"), [(1, 60), (7, 300), (1000, 4500), (5000, 11000)])
 def test_a_scan_returns_every_unchanged_contact_exactly_once_under_churn(
     backend: ListrakBackend, api: Api, count: int, total: int
 ) -> None:
@@ -288,6 +295,11 @@ class PagingMachine(RuleBasedStateMachine):
             self._touched(address)
         else:
             assert before.value(9) == value  # an update that changes nothing does not move the contact
+
+    def teardown(self) -> None:
+        # Finish the scan in progress with no more churn, so that every run checks one.
+        while getattr(self, "scan", None) is not None:
+            self.next_page()
 
     @invariant()
     def lanes_hold_each_contact_once(self) -> None:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# The helpers live beside this file under a name no other test folder uses (pytest runs in
-# importlib mode, which puts no test folder on sys.path).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from reference_support import IN_PROCESS, World
 
 
