@@ -1,6 +1,8 @@
-"""Check Segment messages against the contracts, fast when they pass and explained when they fail.
+"""Check messages against the contracts, fast when they pass and explained when they fail.
 
-Two engines read the same schema files. ``jsonschema-rs`` (compiled, about 8x faster here) answers
+Two sets of contracts: the Segment Spec (`ContractValidator`), and the Listrak Source as each revision
+of its documentation describes it (`SourceValidator`), which includes the Spec. Two engines read the
+same schema files. ``jsonschema-rs`` (compiled, about 8x faster here) answers
 "valid?" on the ingest hot path; ``jsonschema`` is the authority that explains a failure, and runs
 only after the fast path said no. Both implement draft 2020-12 and both get the one date-time check
 defined here; a property test holds them to the same verdicts.
@@ -16,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin
@@ -29,22 +32,39 @@ from referencing.jsonschema import DRAFT202012
 __all__ = [
     "CONTRACT_BASE_URI",
     "MESSAGE_TYPES",
+    "SOURCE_BASE_URI",
+    "SOURCE_REVISIONS",
     "ContractValidator",
     "Finding",
+    "SourceValidator",
+    "UnknownRevision",
     "default_validator",
     "describe_value",
     "findings",
     "is_date_time",
     "is_valid",
     "is_valid_batch",
+    "source_validator",
     "validate_batch",
 ]
 
-CONTRACT_BASE_URI: Final = "https://listrak-harness.dev/contracts/segment/"
+_CONTRACTS_URI: Final = "https://listrak-harness.dev/contracts/"
+CONTRACT_BASE_URI: Final = _CONTRACTS_URI + "segment/"
+SOURCE_BASE_URI: Final = _CONTRACTS_URI + "listrak-source/"
 MESSAGE_TYPES: Final = ("identify", "track", "page", "screen", "group", "alias")
 
 _PACKAGE: Final = __name__.rpartition(".")[0]
 _SCHEMA_FOLDER: Final = "segment"
+_SOURCE_FOLDER: Final = "listrak_source"
+_REVISION_NAME: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The revisions are whatever the package ships Listrak Source contracts for, one folder each, oldest first.
+SOURCE_REVISIONS: Final = tuple(
+    sorted(
+        entry.name
+        for entry in importlib.resources.files(_PACKAGE).joinpath(_SOURCE_FOLDER).iterdir()
+        if _REVISION_NAME.fullmatch(entry.name)
+    )
+)
 _COMMON_URI: Final = CONTRACT_BASE_URI + "common.json"
 _MESSAGE_URI: Final = _COMMON_URI + "#/$defs/message"
 
@@ -96,27 +116,111 @@ def _is_date_time_text(value: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One way a message breaks a contract: where, which rule, and a sentence saying so."""
+    """One way a message breaks a contract: where, which rule, and a sentence saying so.
+
+    For the Segment contracts ``rule`` names the failing schema keyword and where it is
+    (``type at #/properties/traits``). For the Listrak Source contracts ``rule`` is the id of the
+    DESIGN.md rule broken (``list-trait-value``) and ``keyword`` holds the keyword and where it is.
+    """
 
     path: str
     rule: str
     message: str
     contract: str
+    keyword: str = ""
 
 
-class ContractValidator:
+class UnknownRevision(ValueError):
+    """A Listrak Source documentation revision that no contract describes."""
+
+    def __init__(self, revision: object) -> None:
+        super().__init__(
+            f"expected a Listrak Source documentation revision, one of {', '.join(SOURCE_REVISIONS)}; saw {revision!r}"
+        )
+        self.revision = revision
+
+
+class _Contracts:
+    """What both validators share: contract files by URI, and turning jsonschema errors into findings."""
+
+    _documents: Mapping[str, Schema]
+    _by_uri: dict[str, Schema]
+    _fast: dict[str, _FastCheck]
+
+    def _fast_check_for(self, message: object) -> _FastCheck | None:
+        if isinstance(message, dict):
+            kind = message.get("type")
+            if isinstance(kind, str):
+                return self._fast.get(kind)
+        return None
+
+    def _resolve(self, base_uri: str, ref: str) -> tuple[str, Any]:
+        """The document URI and the schema that ``ref``, written in ``base_uri``, points at."""
+        uri, fragment = urldefrag(urljoin(base_uri, ref))
+        try:
+            node: Any = self._by_uri[uri]
+        except KeyError:
+            # Contracts only ever point at each other; anything else is a bug, never a download.
+            raise LookupError(f"expected a $ref to one of the contracts, saw {ref!r} in {base_uri}") from None
+        for part in fragment.split("/")[1:]:
+            node = node[_unescape(part)]
+        return uri, node
+
+    def _explain(self, explainer: Draft202012Validator, contract: str, instance: object, root: str) -> list[Finding]:
+        errors = sorted(explainer.iter_errors(instance), key=relevance, reverse=True)
+        return [self._finding(error, explainer.schema, contract, root) for error in errors]
+
+    def _finding(self, error: ValidationError, schema: Schema, contract: str, root: str) -> Finding:
+        if error.context and not _described(error):
+            error = best_match([error])
+        path = _json_path(root, error.absolute_path)
+        uri, pointer = self._locate(schema, contract, list(error.absolute_schema_path))
+        return Finding(
+            path=path,
+            rule=f"{error.validator} at {self._where(contract, uri, pointer)}",
+            message=f"{path}: {_explain_error(error)}",
+            contract=contract,
+        )
+
+    def _locate(self, schema: Schema, contract: str, schema_path: list[str | int]) -> tuple[str, list[str]]:
+        """Which contract file, and which JSON pointer in it, hold the failing keyword, following ``$ref``s."""
+        # jsonschema leaves "$ref" hops out of schema paths; a step that the current node lacks must
+        # go through its "$ref", since the contracts give a "$ref" no sibling keywords.
+        uri = self._documents[contract]["$id"]
+        node: Any = schema
+        pointer: list[str] = []
+        for position, segment in enumerate(schema_path):
+            while isinstance(node, Mapping) and "$ref" in node and segment not in node:
+                ref = node["$ref"]
+                uri, node = self._resolve(uri, ref)
+                pointer = [_unescape(part) for part in urldefrag(ref).fragment.split("/")[1:]]
+            if position < len(schema_path) - 1:
+                node = node[segment]
+                pointer.append(str(segment))
+        return uri, pointer
+
+    def _where(self, contract: str, uri: str, pointer: list[str]) -> str:
+        """Render a location: ``#/ptr`` in the contract itself, ``common.json#/ptr`` beside it, else from the root."""
+        own_uri = self._documents[contract]["$id"]
+        if uri == own_uri:
+            file = ""
+        elif uri.rpartition("/")[0] == own_uri.rpartition("/")[0]:
+            file = uri.rpartition("/")[2]
+        else:
+            file = uri.removeprefix(_CONTRACTS_URI)
+        return file + "#" + "".join("/" + _escape(part) for part in pointer)
+
+
+class ContractValidator(_Contracts):
     """The Segment contracts, compiled once, with a fast yes/no and an explaining slow path."""
 
     def __init__(self) -> None:
         """Load every contract shipped in the package and compile it for both engines."""
         documents = _load_documents()
-        self._documents: Mapping[str, Schema] = MappingProxyType(documents)
-        self._by_uri: dict[str, Schema] = {doc["$id"]: doc for doc in documents.values()}
-        registry: Registry[Any] = Registry().with_resources(
-            (uri, DRAFT202012.create_resource(doc)) for uri, doc in self._by_uri.items()
-        )
-        checker = FormatChecker(formats=())
-        checker.checks("date-time")(is_date_time)
+        self._documents = MappingProxyType(documents)
+        self._by_uri = {doc["$id"]: doc for doc in documents.values()}
+        registry = _registry(self._by_uri)
+        checker = _format_checker()
         self._explainers = {
             name: Draft202012Validator(doc, registry=registry, format_checker=checker)
             for name, doc in documents.items()
@@ -167,94 +271,242 @@ class ContractValidator:
             return self._explain(self._dispatcher, "common", message, root)
         if not check(message):
             name: str = message["type"]  # type: ignore[index]
-            found = self._explain(self._explainers[name], name, message, root)
-            if found:
-                return found
-            # Only a bug in the contracts or in an engine gets here; say so rather than pass silently.
-            return [
-                Finding(
-                    path=root,
-                    rule="engines disagree",
-                    message=(
-                        f"{root}: expected the two schema engines to agree, saw the fast one reject "
-                        f"this {name} message and jsonschema accept it"
-                    ),
-                    contract=name,
-                )
-            ]
+            return self._explain(self._explainers[name], name, message, root) or [_disagreement(root, name, name)]
         return []
 
-    def _fast_check_for(self, message: object) -> _FastCheck | None:
-        if isinstance(message, dict):
-            kind = message.get("type")
-            if isinstance(kind, str):
-                return self._fast.get(kind)
-        return None
-
     def _compile(self, name: str) -> _FastCheck:
-        validator = jsonschema_rs.Draft202012Validator(
-            dict(self._documents[name]),
-            registry=self._rs_registry,
-            validate_formats=True,
-            formats={"date-time": is_date_time},
+        return _compile_fast(self._documents[name], self._rs_registry)
+
+
+class SourceValidator(_Contracts):
+    """The Listrak Source contracts of one documentation revision, each including the Segment Spec's."""
+
+    def __init__(self, revision: str) -> None:
+        """Load the revision's contracts and the Segment contracts they refer to; compile them for both engines."""
+        if revision not in SOURCE_REVISIONS:
+            raise UnknownRevision(revision)
+        self.revision: Final = revision
+        source = _load_source_documents(revision)
+        self._prefix = f"listrak-source/{revision}/"
+        self._documents = MappingProxyType({self._prefix + name: doc for name, doc in source.items()})
+        self._source_uris = frozenset(doc["$id"] for doc in source.values())
+        self._by_uri = {doc["$id"]: doc for doc in (*_load_documents().values(), *source.values())}
+        registry = _registry(self._by_uri)
+        checker = _format_checker()
+        self._explainers = {
+            name: Draft202012Validator(doc, registry=registry, format_checker=checker) for name, doc in source.items()
+        }
+        rs_registry = jsonschema_rs.Registry([(uri, dict(doc)) for uri, doc in self._by_uri.items()])
+        self._fast: dict[str, _FastCheck] = {name: _compile_fast(doc, rs_registry) for name, doc in source.items()}
+
+    @property
+    def contracts(self) -> Mapping[str, Schema]:
+        """The revision's schema documents by contract name (``listrak-source/2023-08-03/track``, ...)."""
+        return self._documents
+
+    @property
+    def message_types(self) -> tuple[str, ...]:
+        """The calls this revision of the documentation describes (``identify``, and ``track`` since 2023-08-03)."""
+        return tuple(self._fast)
+
+    def is_valid(self, message: object) -> bool:
+        """Whether ``message`` is a call the revision documents and meets its contract (and so the Spec's)."""
+        check = self._fast_check_for(message)
+        return check is not None and check(message)
+
+    def findings(self, message: object) -> list[Finding]:
+        """Every way ``message`` breaks the revision's contracts, most useful first, each naming its DESIGN.md rule.
+
+        A call the revision does not document is one ``message-type`` finding: its other contracts do not apply.
+        """
+        check = self._fast_check_for(message)
+        if check is None:
+            return [self._undocumented_type(message)]
+        if check(message):
+            return []
+        name: str = message["type"]  # type: ignore[index]
+        found = self._explain(self._explainers[name], self._prefix + name, message, "$")
+        # A fault that both the source contract and the Spec forbid (an empty userId) is reported once, by the
+        # more relevant finding, which comes first.
+        unique: dict[tuple[str, str], Finding] = {}
+        for finding in found:
+            unique.setdefault((finding.path, finding.message), finding)
+        return list(unique.values()) or [_disagreement("$", name, self._prefix + name)]
+
+    def _undocumented_type(self, message: object) -> Finding:
+        kinds = self.message_types
+        expected = " or ".join(_json(kind) for kind in kinds)
+        which = "the only call" if len(kinds) == 1 else "the calls"
+        why = f"{which} the Listrak Source documents in revision {self.revision}"
+        if not isinstance(message, dict):
+            path, text = "$", f"expected a message object whose type is {expected}, saw {describe_value(message)}"
+        elif "type" not in message:
+            path, text = "$", f'expected a property "type" that is {expected} ({why}), saw an object without it'
+        else:
+            path, text = "$.type", f"expected {expected} ({why}), saw {describe_value(message['type'])}"
+        return Finding(
+            path=path,
+            rule=_MESSAGE_TYPE_RULE,
+            message=f"{path}: {text}",
+            contract=self._prefix.rstrip("/"),
         )
-        is_valid: _FastCheck = validator.is_valid
-        return is_valid
-
-    def _resolve(self, base_uri: str, ref: str) -> tuple[str, Any]:
-        """The document URI and the schema that ``ref``, written in ``base_uri``, points at."""
-        uri, fragment = urldefrag(urljoin(base_uri, ref))
-        try:
-            node: Any = self._by_uri[uri]
-        except KeyError:
-            # Contracts only ever point at each other; anything else is a bug, never a download.
-            raise LookupError(f"expected a $ref to one of the contracts, saw {ref!r} in {base_uri}") from None
-        for part in fragment.split("/")[1:]:
-            node = node[_unescape(part)]
-        return uri, node
-
-    def _explain(self, explainer: Draft202012Validator, contract: str, instance: object, root: str) -> list[Finding]:
-        errors = sorted(explainer.iter_errors(instance), key=relevance, reverse=True)
-        return [self._finding(error, explainer.schema, contract, root) for error in errors]
 
     def _finding(self, error: ValidationError, schema: Schema, contract: str, root: str) -> Finding:
         if error.context and not _described(error):
             error = best_match([error])
-        path = _json_path(root, error.absolute_path)
-        location = self._locate(schema, contract, list(error.absolute_schema_path))
+        uri, pointer = self._locate(schema, contract, list(error.absolute_schema_path))
+        parts: list[str | int] = list(error.absolute_path)
+        name = _named_property(error)
+        if name is not None:
+            # The fault is one property's name or presence: point at that property, not its object.
+            parts.append(name)
+        path = _json_path(root, parts)
+        rule = _source_rule(error, pointer) if uri in self._source_uris else _SEGMENT_SPEC_RULE
         return Finding(
             path=path,
-            rule=f"{error.validator} at {location}",
-            message=f"{path}: {_explain_error(error)}",
+            rule=rule,
+            message=f"{path}: {_explain_source_error(error, rule)}",
             contract=contract,
+            keyword=f"{error.validator} at {self._where(contract, uri, pointer)}",
         )
 
-    def _locate(self, schema: Schema, contract: str, schema_path: list[str | int]) -> str:
-        """Render which file and JSON pointer hold the failing keyword, following ``$ref``s across files."""
-        # jsonschema leaves "$ref" hops out of schema paths; a step that the current node lacks must
-        # go through its "$ref", since the contracts give a "$ref" no sibling keywords.
-        own_uri = uri = self._documents[contract]["$id"]
-        node: Any = schema
-        pointer: list[str] = []
-        for position, segment in enumerate(schema_path):
-            while isinstance(node, Mapping) and "$ref" in node and segment not in node:
-                ref = node["$ref"]
-                uri, node = self._resolve(uri, ref)
-                pointer = [_unescape(part) for part in urldefrag(ref).fragment.split("/")[1:]]
-            if position < len(schema_path) - 1:
-                node = node[segment]
-                pointer.append(str(segment))
-        file = "" if uri == own_uri else uri.rpartition("/")[2]
-        return file + "#" + "".join("/" + _escape(part) for part in pointer)
+
+def _disagreement(root: str, name: str, contract: str) -> Finding:
+    # Only a bug in the contracts or in an engine gets here; say so rather than pass silently.
+    return Finding(
+        path=root,
+        rule="engines disagree",
+        message=(
+            f"{root}: expected the two schema engines to agree, saw the fast one reject "
+            f"this {name} message and jsonschema accept it"
+        ),
+        contract=contract,
+    )
+
+
+def _registry(by_uri: Mapping[str, Schema]) -> Registry[Any]:
+    return Registry().with_resources((uri, DRAFT202012.create_resource(doc)) for uri, doc in by_uri.items())
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(is_date_time)
+    return checker
+
+
+def _compile_fast(document: Schema, registry: jsonschema_rs.Registry) -> _FastCheck:
+    validator = jsonschema_rs.Draft202012Validator(
+        dict(document),
+        registry=registry,
+        validate_formats=True,
+        formats={"date-time": is_date_time},
+    )
+    is_valid: _FastCheck = validator.is_valid
+    return is_valid
 
 
 def _load_documents() -> dict[str, dict[str, Any]]:
-    folder = importlib.resources.files(_PACKAGE).joinpath(_SCHEMA_FOLDER)
+    return _load_folder(importlib.resources.files(_PACKAGE).joinpath(_SCHEMA_FOLDER))
+
+
+def _load_source_documents(revision: str) -> dict[str, dict[str, Any]]:
+    return _load_folder(importlib.resources.files(_PACKAGE).joinpath(_SOURCE_FOLDER).joinpath(revision))
+
+
+def _load_folder(folder: Traversable) -> dict[str, dict[str, Any]]:
     documents = {}
     for entry in folder.iterdir():
         if entry.name.endswith(".json"):
             documents[entry.name.removesuffix(".json")] = json.loads(entry.read_text(encoding="utf-8"))
     return dict(sorted(documents.items()))
+
+
+# DESIGN.md's rule ids, as the Listrak Source contracts' findings name them.
+_MESSAGE_TYPE_RULE: Final = "message-type"
+_SEGMENT_SPEC_RULE: Final = "segment-spec"
+_LIST_TRAIT_NAME_RULE: Final = "list-trait-name"
+_LIST_TRAIT_VALUE_RULE: Final = "list-trait-value"
+# Which rule a failing keyword of a source contract breaks, by the top-level property it constrains.
+_PROPERTY_RULES: Final = MappingProxyType(
+    {
+        "type": _MESSAGE_TYPE_RULE,
+        "event": _MESSAGE_TYPE_RULE,
+        "properties": _MESSAGE_TYPE_RULE,
+        "anonymousId": "anonymous-id-is-email",
+        "userId": "user-id",
+        "traits": "email-trait",
+        "context": "email-trait",
+    }
+)
+_LIST_TRAIT_HINTS: Final = {
+    "false": "false is a value that Segment keeps, so the trait stays on the profile; null removes it",
+    "empty": "Segment keeps an empty string as the trait's value; null removes the trait",
+    "string": "a string, not the boolean true",
+    "number": "a number, not the boolean true",
+}
+
+
+def _source_rule(error: ValidationError, pointer: list[str]) -> str:
+    """The DESIGN.md rule that a failing keyword at ``pointer`` in a Listrak Source contract expresses."""
+    if len(pointer) >= 2 and pointer[0] == "properties":
+        name = pointer[1]
+    elif pointer:
+        name = ""
+    elif error.validator == "required":
+        name = _missing_property(error)
+    elif error.validator == "not":
+        name = _named_property(error) or ""
+    else:
+        # The root's own "type: object": not a message at all.
+        name = "type"
+    if name == "traits" and "propertyNames" in pointer:
+        return _LIST_TRAIT_NAME_RULE
+    if name == "traits" and "patternProperties" in pointer:
+        return _LIST_TRAIT_VALUE_RULE
+    try:
+        return _PROPERTY_RULES[name]
+    except KeyError:
+        raise LookupError(f"expected every keyword of the source contracts to map to a rule, saw {pointer}") from None
+
+
+def _named_property(error: ValidationError) -> str | None:
+    """The property a finding is about when the error sits on its object: a bad name, or one that must be absent."""
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        return error.instance
+    spec = error.validator_value
+    if error.validator == "not" and isinstance(spec, Mapping) and isinstance(error.instance, Mapping):
+        present = [name for name in spec.get("required", ()) if name in error.instance]
+        if len(present) == 1 and set(spec) <= {"required", "description"}:
+            return str(present[0])
+    return None
+
+
+def _explain_source_error(error: ValidationError, rule: str) -> str:
+    """Like `_explain_error`, with the words a Listrak Source finding needs: names, absent ids, list trait values."""
+    name = _named_property(error)
+    if name is not None and "propertyNames" in error.absolute_schema_path:
+        expected = error.schema["description"] if _described(error) else "another name"
+        return f"expected {expected}, saw the name {_json(name)}"
+    if name is not None:
+        return f"expected no {name}, saw {name} as {describe_value(error.instance[name])}"
+    if rule == _LIST_TRAIT_VALUE_RULE and error.validator == "enum":
+        value = error.instance
+        hint = _list_trait_hint(value)
+        seen = describe_value(value) + (f" ({hint})" if hint else "")
+        return f"expected {' or '.join(_json(option) for option in error.validator_value)}, saw {seen}"
+    return _explain_error(error)
+
+
+def _list_trait_hint(value: object) -> str:
+    if value is False:
+        return _LIST_TRAIT_HINTS["false"]
+    if value == "":
+        return _LIST_TRAIT_HINTS["empty"]
+    if isinstance(value, str):
+        return _LIST_TRAIT_HINTS["string"]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _LIST_TRAIT_HINTS["number"]
+    return ""
 
 
 def _described(error: ValidationError) -> bool:
@@ -401,3 +653,9 @@ def is_valid_batch(body: object) -> bool:
 def validate_batch(body: object) -> list[Finding]:
     """Every way a batch body or its messages break contracts (see `ContractValidator.validate_batch`)."""
     return default_validator().validate_batch(body)
+
+
+@functools.cache
+def source_validator(revision: str) -> SourceValidator:
+    """The shared validator for one Listrak Source revision, built on first use; `UnknownRevision` otherwise."""
+    return SourceValidator(revision)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -77,11 +78,18 @@ class TrackingAPI:
 
     The one hot route of the fake answers without Flask's request machinery (about a tenth of the
     cost of a 100-message batch): read, check faults, apply, answer.
+
+    Requests are worked on one at a time, from reading the body to sending the answer (through
+    the WSGI `write()` callable, so the bytes leave inside the turn). Under the GIL, two handler
+    threads each busy with a batch only take turns anyway, and while one holds waitress's output
+    lock waiting for the interpreter, waitress's I/O thread spins on the pending answer: taking
+    turns explicitly nearly doubles throughput. Fault delays happen outside the turn.
     """
 
     def __init__(self, backend: SegmentBackend, admin: WSGIApplication) -> None:
         self.backend = backend
         self.admin = admin
+        self._turn = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -96,24 +104,27 @@ class TrackingAPI:
                     status=405,
                 )
             backend = self.backend
-            read = backend.read_request(
-                kind,
-                get_input_stream(environ),
-                authorization=environ.get("HTTP_AUTHORIZATION"),
-                content_encoding=environ.get("HTTP_CONTENT_ENCODING"),
-            )
+            with self._turn:
+                read = backend.read_request(
+                    kind,
+                    get_input_stream(environ),
+                    authorization=environ.get("HTTP_AUTHORIZATION"),
+                    content_encoding=environ.get("HTTP_CONTENT_ENCODING"),
+                )
             fault = backend.faults.check("POST", path, read.write_key)
             if (reply := enact(fault, environ)) is not None:
                 return _send(start_response, reply.status, fault_body(reply), reply.headers)
-            backend.apply(read)
-            if (reply := enact_after(environ)) is not None:
-                return _send(start_response, reply.status, fault_body(reply), reply.headers)
+            with self._turn:
+                backend.apply(read)
+                if (reply := enact_after(environ)) is not None:
+                    return _send(start_response, reply.status, fault_body(reply), reply.headers)
+                _send(start_response, 200, _SUCCESS, write=True)
+                return []
         except SegmentError as error:
             return _send(start_response, error.status, _dumps(error.to_body()))
         except Exception as error:
             log.exception("unexpected error on POST %s", path)
             return _send(start_response, 500, _dumps(_internal_error(error)))
-        return _send(start_response, 200, _SUCCESS)
 
 
 def fault_body(reply: FaultReply) -> bytes:
@@ -128,12 +139,21 @@ def fault_body(reply: FaultReply) -> bytes:
 
 
 def _send(
-    start_response: StartResponse, status: int, body: bytes, headers: Mapping[str, str] | None = None
+    start_response: StartResponse,
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    write: bool = False,
 ) -> list[bytes]:
+    """Start the response; with `write`, send the body now through write() and return no iterable body."""
     response_headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if headers:
         response_headers.extend(headers.items())
-    start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", response_headers)
+    sender = start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", response_headers)
+    if write:
+        sender(body)
+        return []
     return [body]
 
 

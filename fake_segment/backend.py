@@ -174,10 +174,13 @@ class SegmentBackend:
         request: ReadRequest,
     ) -> None:
         differs = window.content_differs(first, message)
+        if differs is None:
+            how = " (since evicted from the log, so whether the content differed is unknown)"
+        else:
+            how = " with different content" if differs else " with the same content"
         detail = (
-            f"messageId {message['messageId']!r} was first seen as message {first.seq}"
-            + (" with different content" if differs else " with the same content")
-            + "; Segment drops a repeat within 24 hours."
+            f"messageId {message['messageId']!r} was first seen as message {first.seq}{how}; "
+            "Segment drops a repeat within 24 hours."
         )
         discard = self._discard(write_key, "duplicate", detail, message, request)
         discard.duplicate_of = first.seq

@@ -1,18 +1,18 @@
 """Segment's messageId dedupe: a second message with an id seen in the last 24 hours is dropped.
 
 The window remembers the first message of each id. While that message is still in the log the
-entry points at it; when retention evicts it, the entry keeps only a fingerprint of its content,
-so the window's memory does not keep evicted messages alive.
+entry points at it, so a duplicate can be told apart from an honest retry; when retention evicts
+it, the entry keeps only its seq and time — the id is still deduped, but whether a later copy's
+content differed is then unknown (None), so the window never keeps evicted messages alive.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fake_segment.models import StoredMessage
 
-__all__ = ["CLOCK_FIELDS", "DedupeWindow", "Seen", "content_of", "fingerprint"]
+__all__ = ["CLOCK_FIELDS", "DedupeWindow", "Seen", "content_of"]
 
 # Fields that say when a message was made or sent, not what it says: an honest retry may change them.
 CLOCK_FIELDS = frozenset({"sentAt", "receivedAt", "timestamp", "originalTimestamp", "messageId"})
@@ -23,20 +23,14 @@ def content_of(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in CLOCK_FIELDS}
 
 
-def fingerprint(message: dict[str, Any]) -> int:
-    """A stable hash of a message's content."""
-    return hash(json.dumps(content_of(message), sort_keys=True, separators=(",", ":"), default=repr))
-
-
 class Seen:
     """What the window keeps of a message whose log entry was evicted."""
 
-    __slots__ = ("fingerprint", "received", "seq", "write_key")
+    __slots__ = ("received", "seq", "write_key")
 
-    def __init__(self, seq: int, received: float, fingerprint: int, write_key: str) -> None:
+    def __init__(self, seq: int, received: float, write_key: str) -> None:
         self.seq = seq
         self.received = received
-        self.fingerprint = fingerprint
         self.write_key = write_key
 
 
@@ -66,19 +60,20 @@ class DedupeWindow:
         self._entries[message_id] = stored
 
     def forget_message(self, stored: StoredMessage) -> None:
-        """Called when retention evicts `stored`: keep only its fingerprint."""
+        """Called when retention evicts `stored`: keep only its seq, time and write key."""
         message_id = stored.message.get("messageId")
         if isinstance(message_id, str) and self._entries.get(message_id) is stored:
-            self._entries[message_id] = Seen(stored.seq, stored.received, fingerprint(stored.message), stored.write_key)
+            self._entries[message_id] = Seen(stored.seq, stored.received, stored.write_key)
 
     def drop_write_key(self, write_key: str) -> None:
         """Forget the ids first seen under `write_key` (a reset of that partition)."""
         self._entries = {k: e for k, e in self._entries.items() if e.write_key != write_key}
 
-    def content_differs(self, entry: StoredMessage | Seen, message: dict[str, Any]) -> bool:
+    def content_differs(self, entry: StoredMessage | Seen, message: dict[str, Any]) -> bool | None:
+        """Whether `message` says something other than the first one; None once that one was evicted."""
         if isinstance(entry, StoredMessage):
             return content_of(entry.message) != content_of(message)
-        return entry.fingerprint != fingerprint(message)
+        return None
 
     def _sweep(self, now: float) -> None:
         # Expired entries are ignored on lookup; sweeping them out is only about memory, so a

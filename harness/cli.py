@@ -1,4 +1,4 @@
-"""The `listrak-harness` command line: `serve` the fakes, `sync`, `validate` messages."""
+"""The `listrak-harness` command line: `serve` the fakes, `sync`, `validate` messages, list the `rules`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.commands.rules import add_rules_parser
 from harness.commands.serve import add_serve_parser
 from harness.commands.sync import add_sync_parser
+from harness.rules import REVISIONS
 
 __all__ = ["main"]
 
@@ -26,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check an NDJSON file of messages against the contracts")
     validate.add_argument("file", help="NDJSON file, one message per line ('-' for stdin)")
+    validate.add_argument(
+        "--revision",
+        choices=REVISIONS,
+        help="check against the Listrak Source contracts of this documentation revision (default: the Segment Spec)",
+    )
+    add_rules_parser(commands)
     return parser
 
 
@@ -48,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.commands.validate import run_validate
 
         return run_validate(args)
+    if args.command == "rules":
+        from harness.commands.rules import run_rules
+
+        return run_rules(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -14,6 +14,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.trigger import trigger as _Trigger
 
@@ -67,6 +68,27 @@ def check_loopback(host: str, allow_remote: bool = False) -> None:
         "made-up credentials, would be reachable from other machines; use 127.0.0.1, or pass "
         "allow_remote=True (--allow-remote) if that is what you want"
     )
+
+
+class _PatientChannel(HTTPChannel):
+    """A waitress channel whose I/O thread leaves a running task's small answer to the task.
+
+    waitress reports a channel writable as soon as a task has put bytes in its output buffer, but
+    while the task is still running it only flushes them if it can take the task's output lock. A
+    task writes its answer under that lock and flushes it itself; between the socket send and
+    taking the interpreter back, the I/O thread spins on POLLOUT, failing to take the lock and
+    taking the GIL from the very thread it waits for (about 100 idle loops per answer under load).
+    Small pending output of a running task is left to the task; large output (a streamed body
+    near waitress's high watermark) keeps waitress's own behaviour, so nothing can stall.
+    """
+
+    def writable(self) -> bool:
+        if self.requests and 0 < self.total_outbufs_len < _TASK_FLUSHES_BELOW:
+            return False
+        return bool(super().writable())
+
+
+_TASK_FLUSHES_BELOW = 256 * 1024
 
 
 def _is_loopback(host: str) -> bool:
@@ -144,6 +166,8 @@ class ServerThread:
             )
         except OSError as exc:
             raise ServerStartError(f"could not listen on {self.host}:{self._requested_port}: {exc}") from exc
+        # waitress's documented hook for the per-connection class (BaseWSGIServer.channel_class).
+        self._server.channel_class = _PatientChannel
         listen = getattr(self._server, "effective_listen", None) or [
             (self._server.effective_host, self._server.effective_port)
         ]

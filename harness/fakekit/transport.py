@@ -10,15 +10,15 @@ or under respx, routing a host to the fake while everything else stays mocked::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .wsgi import ClientHang, ConnectionDropped
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["FakeTransport", "respx_side_effect"]
 
@@ -37,7 +37,7 @@ class FakeTransport(httpx.BaseTransport):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.app = app
-        self._wsgi = httpx.WSGITransport(app=app, remote_addr=remote_addr)
+        self._wsgi = httpx.WSGITransport(app=_WithWrite(app), remote_addr=remote_addr)
         self._sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -54,6 +54,33 @@ class FakeTransport(httpx.BaseTransport):
             # The client outwaits the hang: the server then closes the connection unanswered.
             self._sleep(exc.hang_s)
             raise httpx.RemoteProtocolError(_DISCONNECTED, request=request) from exc
+
+
+class _WithWrite:
+    """Gives an app the WSGI `write()` callable that httpx's WSGITransport leaves out (PEP 3333)."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        written: list[bytes] = []
+
+        def starting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            start_response(status, headers, exc_info)
+            return written.append
+
+        body = self.app(environ, starting)
+        return _chained(written, body)
+
+
+def _chained(written: list[bytes], body: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from written
+        yield from body
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 def respx_side_effect(app: WSGIApplication) -> Callable[[httpx.Request], httpx.Response]:

@@ -198,10 +198,17 @@ class AccessLogMiddleware:
             return self.app(environ, start_response)
         started = time.perf_counter()
         status = ["-"]
+        written = [0]
 
         def logging_start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             status[0] = status_line.split(" ", 1)[0]
-            return start_response(status_line, headers, exc_info)
+            write = start_response(status_line, headers, exc_info)
+
+            def counting_write(data: bytes) -> Any:  # an app may answer through the legacy write()
+                written[0] += len(data)
+                return write(data)
+
+            return counting_write
 
         try:
             app_iter = self.app(environ, logging_start)
@@ -211,7 +218,7 @@ class AccessLogMiddleware:
         except BaseException:
             self._log(environ, "error", 0, started)
             raise
-        return _CountingIter(app_iter, lambda sent: self._log(environ, status[0], sent, started))
+        return _CountingIter(app_iter, lambda sent: self._log(environ, status[0], sent + written[0], started))
 
     def _log(self, environ: WSGIEnvironment, status: str, sent: int, started: float) -> None:
         path = environ.get("PATH_INFO", "") or "/"

@@ -1,4 +1,7 @@
-"""The contract files themselves: portable keywords, valid 2020-12, true to the Spec's examples."""
+"""The contract files themselves: portable keywords, valid 2020-12, true to the Spec's examples.
+
+The portability checks cover the Segment contracts and the Listrak Source ones alike.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from urllib.parse import urldefrag, urljoin
 import pytest
 from jsonschema import Draft202012Validator
 
-from contracts import CONTRACT_BASE_URI, findings, is_valid, validate_batch
+from contracts import CONTRACT_BASE_URI, SOURCE_BASE_URI, SOURCE_REVISIONS, findings, is_valid, validate_batch
 
 # Keywords whose meaning is the same in draft-07 and 2020-12, plus annotations no engine acts on:
 # the contracts are published data, and third parties must read them the same way with any tool.
@@ -21,6 +24,8 @@ ALLOWED_KEYWORDS = {
     "required",
     "additionalProperties",
     "patternProperties",
+    # Since draft-06, with the same meaning in both; the Listrak Source contracts check trait names with it.
+    "propertyNames",
     "enum",
     "const",
     "minLength",
@@ -41,8 +46,13 @@ ANNOTATIONS = {"title", "description", "$comment"}
 ROOT_ONLY = {"$schema", "$id", "$defs"}
 SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs"}
 SUBSCHEMA_LISTS = {"anyOf", "allOf", "oneOf"}
-SUBSCHEMAS = {"items", "additionalProperties", "not", "if", "then", "else"}
+SUBSCHEMAS = {"items", "additionalProperties", "propertyNames", "not", "if", "then", "else"}
 EXPECTED_FILES = {"common", "identify", "track", "page", "screen", "group", "alias", "batch"}
+EXPECTED_SOURCE_FILES = {
+    "listrak_source/2023-07-13/identify",
+    "listrak_source/2023-08-03/identify",
+    "listrak_source/2023-08-03/track",
+}
 
 
 def load_documents() -> dict[str, dict[str, Any]]:
@@ -54,8 +64,24 @@ def load_documents() -> dict[str, dict[str, Any]]:
     }
 
 
+def load_source_documents() -> dict[str, dict[str, Any]]:
+    """The Listrak Source contracts, named by their path in the package: ``listrak_source/<revision>/<call>``."""
+    root = importlib.resources.files("contracts").joinpath("listrak_source")
+    return {
+        f"listrak_source/{folder.name}/{entry.name.removesuffix('.json')}": json.loads(
+            entry.read_text(encoding="utf-8")
+        )
+        for folder in root.iterdir()
+        if folder.is_dir()
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    }
+
+
 DOCUMENTS = load_documents()
-BY_URI = {doc["$id"]: doc for doc in DOCUMENTS.values()}
+SOURCE_DOCUMENTS = load_source_documents()
+ALL_DOCUMENTS = {**DOCUMENTS, **SOURCE_DOCUMENTS}
+BY_URI = {doc["$id"]: doc for doc in ALL_DOCUMENTS.values()}
 
 
 def subschemas(schema: Any, pointer: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -91,11 +117,36 @@ def misused_keywords(documents: dict[str, dict[str, Any]]) -> list[str]:
     return misused
 
 
-ALL_SUBSCHEMAS = all_subschemas(DOCUMENTS)
+ALL_SUBSCHEMAS = all_subschemas(ALL_DOCUMENTS)
 
 
 def test_the_package_ships_one_schema_file_per_contract() -> None:
     assert set(DOCUMENTS) == EXPECTED_FILES
+
+
+def test_the_package_ships_listrak_source_contracts_for_each_revision_and_call_it_documents() -> None:
+    assert set(SOURCE_DOCUMENTS) == EXPECTED_SOURCE_FILES
+    assert {name.split("/")[1] for name in SOURCE_DOCUMENTS} == set(SOURCE_REVISIONS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SOURCE_FILES))
+def test_each_source_schema_declares_2020_12_and_an_id_named_after_its_revision_and_call(name: str) -> None:
+    document = SOURCE_DOCUMENTS[name]
+    _, revision, call = name.split("/")
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert document["$id"] == f"{SOURCE_BASE_URI}{revision}/{call}.json"
+    assert SOURCE_BASE_URI == "https://listrak-harness.dev/contracts/listrak-source/"
+    Draft202012Validator.check_schema(document)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SOURCE_FILES))
+def test_each_source_schema_includes_the_segment_spec_contract_for_its_call(name: str) -> None:
+    document = SOURCE_DOCUMENTS[name]
+    call = name.rpartition("/")[2]
+    included = [urljoin(document["$id"], branch["$ref"]) for branch in document["allOf"] if "$ref" in branch]
+    assert included == [f"{CONTRACT_BASE_URI}{call}.json"]
+    # A relative reference, so the files also resolve each other from a checkout on disk.
+    assert document["allOf"][0]["$ref"] == f"../../segment/{call}.json"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_FILES))
@@ -111,7 +162,16 @@ def test_each_schema_is_valid_under_the_2020_12_metaschema(name: str) -> None:
 
 
 def test_schemas_use_only_keywords_that_mean_the_same_in_draft_07_and_2020_12() -> None:
-    assert misused_keywords(DOCUMENTS) == []
+    assert misused_keywords(ALL_DOCUMENTS) == []
+
+
+def test_the_subschema_walk_reaches_inside_property_names() -> None:
+    # Otherwise a draft-specific keyword under propertyNames would go unchecked.
+    walked = [where for where, _, _ in ALL_SUBSCHEMAS if where.endswith("/properties/traits/propertyNames/anyOf/1")]
+    assert walked == [
+        "listrak_source/2023-07-13/identify.json#/properties/traits/propertyNames/anyOf/1",
+        "listrak_source/2023-08-03/identify.json#/properties/traits/propertyNames/anyOf/1",
+    ]
 
 
 def test_the_keyword_check_finds_draft_specific_keywords_however_deep() -> None:
@@ -150,7 +210,7 @@ def test_the_only_format_is_date_time_which_both_engines_share() -> None:
 
 def test_every_ref_points_at_a_definition_in_the_contracts() -> None:
     broken = []
-    for name, document in DOCUMENTS.items():
+    for name, document in ALL_DOCUMENTS.items():
         for pointer, schema in subschemas(document):
             if "$ref" not in schema:
                 continue
@@ -483,3 +543,13 @@ def test_each_invalid_message_gets_a_finding_at_the_offending_path(
     assert not is_valid(message)
     found = findings(message)
     assert (path, keyword) in [(finding.path, finding.rule.split(" at ")[0]) for finding in found]
+
+
+def test_patterns_use_only_regex_syntax_that_python_and_ecma_262_read_alike() -> None:
+    # Python's \d and \w match any Unicode digit or letter, ECMA-262's only ASCII ones; lookarounds and
+    # inline flags are not in every engine. Character classes and anchors mean the same everywhere.
+    patterns = [schema["pattern"] for _, schema, _ in ALL_SUBSCHEMAS if "pattern" in schema]
+    patterns += [key for _, schema, _ in ALL_SUBSCHEMAS for key in schema.get("patternProperties", {})]
+    assert patterns, "expected the Listrak Source contracts to use patterns"
+    risky = [pattern for pattern in patterns if "\\" in pattern or "(?" in pattern]
+    assert risky == []

@@ -256,7 +256,9 @@ def test_retention_keeps_the_newest_messages_and_dedupe_still_remembers(client: 
         post(client, "/v1/identify", identify(f"u{i}@x.io", messageId=f"m{i}"))
     assert [m["messageId"] for m in applied(client)] == ["m2", "m3", "m4"]
     post(client, "/v1/identify", identify("u0@x.io", messageId="m0"))
-    assert discard_reasons(client) == ["duplicate"]
+    [discard] = client.get("/_fake/discards").get_json()["discards"]
+    assert (discard["reason"], discard["duplicateOf"], discard["contentDiffers"]) == ("duplicate", 1, None)
+    assert "unknown" in discard["detail"]
     # Profiles keep their full state regardless of retention.
     assert client.get("/_fake/profiles", query_string={"anonymousId": "u0@x.io"}).get_json()["count"] == 1
 

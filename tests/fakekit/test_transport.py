@@ -89,3 +89,13 @@ def test_respx_side_effect_helper(kit: Kit) -> None:
     with respx.mock:
         respx.route(host="tiny.fake").mock(side_effect=respx_side_effect(kit.app))
         assert httpx.get("http://tiny.fake/items").json() == {"count": 0}
+
+
+def test_an_app_answering_through_the_legacy_write_callable_is_heard_in_full() -> None:
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written ")
+        return [b"and returned"]
+
+    with httpx.Client(transport=FakeTransport(app), base_url="http://fake") as client:
+        assert client.get("/").content == b"written and returned"

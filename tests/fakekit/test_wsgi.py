@@ -168,3 +168,16 @@ def test_access_log_writes_one_line_a_request(make_kit: Callable[[], Kit]) -> No
     assert lines[0].startswith("127.0.0.1 POST /items?x=1 200 12B ")
     assert lines[0].endswith("ms")
     assert lines[1].startswith("127.0.0.1 GET /items drop 0B ")
+
+
+def test_the_access_log_counts_bytes_sent_through_write() -> None:
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("200 OK", [])(b"12345")
+        return [b"678"]
+
+    stream = io.StringIO()
+    logged = AccessLogMiddleware(app, stream)
+    answer = logged({"PATH_INFO": "/x", "REQUEST_METHOD": "GET"}, lambda *a: lambda data: None)
+    assert b"".join(answer) == b"678"
+    answer.close()  # type: ignore[attr-defined]  # as a WSGI server does when the answer is sent
+    assert " 200 8B " in stream.getvalue()
