@@ -162,6 +162,12 @@ def run() -> list[Figure]:
             nochange_s, nochange_rss, nochange = _sync(env)
             changed = _change_one_percent(exports)
             onepct_s, onepct_rss, onepct = _sync(env)
+            # The time to page every contact, measured as the sync is: a whole process, start to end.
+            paging = json.loads(
+                _run([sys.executable, "-m", "bench.measured", sys.executable, "-m", "bench.sync_floor", "0"], env)
+                .strip()
+                .splitlines()[-1]
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=30)
@@ -181,12 +187,13 @@ def run() -> list[Figure]:
             nochange["messages_sent"] == 0,
         ),
         Figure(f"sync after {changed:,} changes ({onepct['messages_sent']:,} messages)", onepct_s, "s", ""),
+        Figure("a process that only pages every contact", paging["seconds"], "s", ""),
         Figure(
-            "1 % sync / paging every contact",
-            onepct_s / floor["page_seconds"],
+            "1 % sync / that paging process (both whole processes)",
+            onepct_s / paging["seconds"],
             "x",
             "target <= 1.3",
-            onepct_s / floor["page_seconds"] <= 1.3,
+            onepct_s / paging["seconds"] <= 1.3,
         ),
         Figure(
             "peak RSS of the sync process (max of the three runs)",

@@ -2,7 +2,7 @@
 post pre-built batches holding as many messages as the sync will send. Nothing a sync could skip.
 
 Reads the `cmd:` environment (LISTRAK_*, SEGMENT_*). Usage: python -m bench.sync_floor MESSAGES
-Prints one JSON line: contacts, page_seconds, post_seconds, seconds.
+(MESSAGES 0: page only). Prints one JSON line: contacts, page_seconds, post_seconds, seconds.
 """
 
 from __future__ import annotations

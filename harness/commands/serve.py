@@ -11,9 +11,6 @@ import json
 import sys
 from typing import Any
 
-from harness.fakekit.server import NotLoopbackError, ServerThread, check_loopback, serve_forever
-from harness.fakekit.wsgi import AccessLogMiddleware
-
 __all__ = ["add_serve_parser", "run_serve"]
 
 DEFAULT_WRITE_KEY = "local-write-key"
@@ -50,9 +47,11 @@ def add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 def run_serve(args: argparse.Namespace) -> int:
     """Start the fakes, print where they are and what a `cmd:` sync needs, serve until stopped."""
+    # Imported here: the servers are heavy, and `sync` or `rules` should not pay for them.
     from fake_listrak.exceptions import ListrakError
     from fake_listrak.fake import FakeListrak
     from fake_segment.server import FakeSegment
+    from harness.fakekit.server import NotLoopbackError, ServerThread, check_loopback, serve_forever
 
     try:
         check_loopback(args.host, args.allow_remote)
@@ -101,6 +100,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _logged(app: Any, quiet: bool) -> Any:
+    from harness.fakekit.wsgi import AccessLogMiddleware
+
     return app if quiet else AccessLogMiddleware(app, sys.stderr)
 
 

@@ -100,11 +100,12 @@ def _read_lists(
         for entry in config.lists:
             for state_name, subscribed in STATES:
                 seen = 0
-                for page in listrak.contacts(entry.list_id, state_name, entry.profile_field_id):
-                    state.record_seen(_rows(entry.list_id, subscribed, entry.profile_field_id, page))
-                    report.pages += 1
-                    seen += len(page)
-                    report.contacts_seen += len(page)
+                with state.recording() as record:
+                    for page in listrak.contacts(entry.list_id, state_name, entry.profile_field_id):
+                        record(_rows(entry.list_id, subscribed, entry.profile_field_id, page))
+                        report.pages += 1
+                        seen += len(page)
+                        report.contacts_seen += len(page)
                 say(f"list {entry.list_id}: {seen:,} {state_name.lower()} contacts read")
             found = state.diff(entry.list_id)
             report.changes += found
@@ -116,19 +117,30 @@ def _read_lists(
 
 def _rows(
     list_id: int, subscribed: int, field_id: int | None, page: list[dict[str, Any]]
-) -> Iterator[tuple[int, str, int, str, str | None]]:
-    for contact in page:
-        address = contact.get("emailAddress")
-        if not isinstance(address, str) or not address:
-            continue
-        user_id = ""
-        if field_id is not None:
-            for value in contact.get("segmentationFieldValues") or ():
-                if isinstance(value, dict) and value.get("segmentationFieldId") == field_id:
-                    found = value.get("value")
-                    user_id = found if isinstance(found, str) else ""
-        method = contact.get("unsubscribeMethod")
-        yield list_id, address, subscribed, user_id, method if isinstance(method, str) else None
+) -> list[tuple[int, str, int, str, str | None]]:
+    """The page's contacts as state rows: (list, address, subscribed, user id or "", unsubscribe method)."""
+    # One comprehension per page: this runs for every contact of every list on every sync.
+    if field_id is None and subscribed:
+        return [(list_id, a, 1, "", None) for c in page if type(a := c.get("emailAddress")) is str and a]
+    return [
+        (list_id, a, subscribed, _value(c, field_id), _text(c.get("unsubscribeMethod")))
+        for c in page
+        if type(a := c.get("emailAddress")) is str and a
+    ]
+
+
+def _value(contact: dict[str, Any], field_id: int | None) -> str:
+    if field_id is None:
+        return ""
+    for value in contact.get("segmentationFieldValues") or ():
+        if type(value) is dict and value.get("segmentationFieldId") == field_id:
+            found = value.get("value")
+            return found if type(found) is str else ""
+    return ""
+
+
+def _text(value: Any) -> str | None:
+    return value if type(value) is str else None
 
 
 def _deliver(

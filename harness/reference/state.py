@@ -15,8 +15,11 @@ import fcntl
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from queue import Queue
 from types import TracebackType
 from typing import NamedTuple
 
@@ -68,18 +71,25 @@ WHERE s.list_id = :list_id AND (
 )
 """
 # Pairs Segment holds (or may hold) as subscribed whose contact is gone from the list: not subscribed.
+# (Delivered pairs, then pairs only ever pending: two anti-joins, no UNION to sort.)
 DIFF_GONE = """
 INSERT INTO changes (list_id, address, subscribed, user_id, counter, unsubscribe_method, observed, was_subscribed)
-SELECT k.list_id, k.address, 0, '',
+SELECT d.list_id, d.address, 0, '',
        CASE WHEN p.address IS NOT NULL AND p.subscribed = 0 AND p.user_id = ''
-            THEN p.counter ELSE MAX(COALESCE(d.counter, 0), COALESCE(p.counter, 0)) + 1 END,
-       NULL, 0, COALESCE(p.subscribed, d.subscribed, 0)
-FROM (SELECT list_id, address FROM delivered WHERE list_id = :list_id
-      UNION SELECT list_id, address FROM pending WHERE list_id = :list_id) AS k
-LEFT JOIN seen AS s ON s.list_id = k.list_id AND s.address = k.address
-LEFT JOIN delivered AS d ON d.list_id = k.list_id AND d.address = k.address
-LEFT JOIN pending AS p ON p.list_id = k.list_id AND p.address = k.address
-WHERE s.address IS NULL AND (p.address IS NOT NULL OR d.subscribed = 1)
+            THEN p.counter ELSE MAX(d.counter, COALESCE(p.counter, 0)) + 1 END,
+       NULL, 0, COALESCE(p.subscribed, d.subscribed)
+FROM delivered AS d
+LEFT JOIN pending AS p ON p.list_id = d.list_id AND p.address = d.address
+WHERE d.list_id = :list_id AND (p.address IS NOT NULL OR d.subscribed = 1)
+  AND NOT EXISTS (SELECT 1 FROM seen AS s WHERE s.list_id = d.list_id AND s.address = d.address)
+UNION ALL
+SELECT p.list_id, p.address, 0, '',
+       CASE WHEN p.subscribed = 0 AND p.user_id = '' THEN p.counter ELSE p.counter + 1 END,
+       NULL, 0, p.subscribed
+FROM pending AS p
+WHERE p.list_id = :list_id
+  AND NOT EXISTS (SELECT 1 FROM delivered AS d WHERE d.list_id = p.list_id AND d.address = p.address)
+  AND NOT EXISTS (SELECT 1 FROM seen AS s WHERE s.list_id = p.list_id AND s.address = p.address)
 """
 
 
@@ -108,6 +118,9 @@ class StateStore:
         self.path = Path(config.state_dir) / f"sync-{hashlib.sha256(key.encode()).hexdigest()[:16]}.sqlite3"
         self._lock_file: int | None = None
         self._db = self._open(config)
+        # A run's observations live in temp tables: in memory, with room to work (64MB of cache).
+        self._db.execute("PRAGMA temp_store = MEMORY")
+        self._db.execute("PRAGMA cache_size = -65536")
         self._db.executescript(RUN_TABLES)
         _ = self.epoch  # a real run writes it at once, so a run killed before sending still has it
 
@@ -116,8 +129,10 @@ class StateStore:
         if self.dry_run:
             # A dry run changes nothing: read the state if there is one, never create it.
             if self.path.exists():
-                return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-            db = sqlite3.connect(":memory:", isolation_level=None)
+                return sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                )
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             db.executescript(SCHEMA)
             return db
         try:
@@ -129,7 +144,8 @@ class StateStore:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ConfigError(f"Another sync is running with the state directory {state_dir}.") from None
-        db = sqlite3.connect(self.path, isolation_level=None)
+        # One thread at a time, but not always the same one: see `recording`.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
@@ -167,6 +183,35 @@ class StateStore:
         # A contact met twice in one scan (it changed state mid-scan) keeps its last observation.
         with self._transaction():
             self._db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", rows)
+
+    @contextmanager
+    def recording(self) -> Iterator[Callable[[list[tuple[int, str, int, str, str | None]]], None]]:
+        """Record observations from a writer thread while the caller fetches the next page.
+
+        SQLite does its B-tree work without the GIL, so storing one page overlaps parsing the
+        next. The store must not be used otherwise until the block ends; leaving it waits for
+        every page to be stored and raises what the writer raised.
+        """
+        pages: Queue[list[tuple[int, str, int, str, str | None]] | None] = Queue(maxsize=4)
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            while (rows := pages.get()) is not None:
+                if not failed:
+                    try:
+                        self.record_seen(rows)
+                    except BaseException as exc:  # raised in the caller when the block ends
+                        failed.append(exc)
+
+        writer = threading.Thread(target=write, name="sync-state-writer", daemon=True)
+        writer.start()
+        try:
+            yield pages.put
+        finally:
+            pages.put(None)
+            writer.join()
+        if failed:
+            raise failed[0]
 
     def diff(self, list_id: int) -> int:
         """Work out the changes for one list from this run's observations; returns how many."""
