@@ -20,8 +20,8 @@ from typing import Any
 
 from harness.fakekit.clock import Clock
 from harness.fakekit.faults import Fault
+from harness.fakekit.served import Served
 from harness.fakekit.server import ServerThread
-from harness.fakekit.transport import FakeTransport
 
 from .app import create_app
 from .backend import ListrakBackend
@@ -139,9 +139,11 @@ class ListrakAccount:
         return f"<ListrakAccount {self.client_id}>"
 
 
-class FakeListrak(ListrakAccount):
+class FakeListrak(Served, ListrakAccount):
     """A fake Listrak on 127.0.0.1 (`with FakeListrak() as lr: lr.url, lr.seed(...)`), acting as its
     default account; `account()` adds more."""
+
+    title = "the fake Listrak"
 
     def __init__(
         self,
@@ -163,8 +165,7 @@ class FakeListrak(ListrakAccount):
         client = self._backend.register_client(client_id, client_secret)
         super().__init__(self, client.client_id, client.client_secret)
         self.app = create_app(self._backend, {"CLIENT_ID": client.client_id})
-        self._server = ServerThread(self.app, host=host, port=port, threads=threads)
-        self._started = False
+        self.server = ServerThread(self.app, host=host, port=port, threads=threads)
 
     @property
     def backend(self) -> ListrakBackend:
@@ -189,32 +190,6 @@ class FakeListrak(ListrakAccount):
         client = self._backend.register_client(client_id, client_secret)
         return ListrakAccount(self, client.client_id, client.client_secret)
 
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> FakeListrak:
-        """Serve on loopback; returns once the server answers its health check."""
-        if not self._started:
-            self._server.start()
-            self._started = True
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (safe to call twice)."""
-        if self._started:
-            self._server.stop()
-            self._started = False
-
-    def __enter__(self) -> FakeListrak:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if not self._started:
-            raise RuntimeError("the fake Listrak is not serving: use it as a context manager or call start()")
-        return self._server.url
-
     @property
     def auth_url(self) -> str:
         return self.url + TOKEN_PATH
@@ -223,18 +198,10 @@ class FakeListrak(ListrakAccount):
     def api_url(self) -> str:
         return self.url + API_PREFIX
 
-    def transport(self) -> FakeTransport:
-        """An httpx transport calling the app in-process, no socket; works without start().
-
-        `httpx.Client(transport=lr.transport(), base_url="http://listrak.fake/email/v1")`, or
-        under respx: `respx.route(host="api.listrak.com").mock(side_effect=lr.transport().handle_request)`.
-        """
-        return FakeTransport(self.app)
-
     def reset_all(self) -> None:
         """Empty every account (clients stay registered)."""
         self._backend.reset()
 
     def __repr__(self) -> str:
-        where = self._server.url if self._started else "not serving"
+        where = self.server.url if self._started else "not serving"
         return f"<FakeListrak {where} client={self.client_id}>"

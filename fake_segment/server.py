@@ -11,14 +11,16 @@ from fake_segment.exceptions import NotFound
 from fake_segment.models import Discard, Settings, StoredMessage
 from harness.fakekit.clock import Clock
 from harness.fakekit.faults import Fault, parse_fault
+from harness.fakekit.served import Served
 from harness.fakekit.server import ServerThread
-from harness.fakekit.transport import FakeTransport
 
 __all__ = ["FakeSegment", "WriteKeyView"]
 
 
-class FakeSegment:
+class FakeSegment(Served):
     """A fake Segment on 127.0.0.1 (`with FakeSegment() as seg: seg.url, seg.messages()`)."""
+
+    title = "the fake Segment"
 
     def __init__(
         self,
@@ -40,41 +42,11 @@ class FakeSegment:
         self.backend = SegmentBackend(clock=clock, settings=settings, seed=seed)
         self.app = create_app(self.backend)
         self.server = ServerThread(self.app, host=host, port=port, threads=threads)
-        self._started = False
-
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> FakeSegment:
-        if not self._started:
-            self.server.start()
-            self._started = True
-        return self
-
-    def stop(self) -> None:
-        if self._started:
-            self.server.stop()
-            self._started = False
-
-    def __enter__(self) -> FakeSegment:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL of the running server, e.g. `http://127.0.0.1:PORT`."""
-        if not self._started:
-            raise RuntimeError("The fake Segment is not running: use it as a context manager or call start().")
-        return self.server.url
 
     @property
     def api_url(self) -> str:
         """The Tracking API base, `{url}/v1` (what SEGMENT_API_URL holds)."""
         return self.url + "/v1"
-
-    def transport(self) -> FakeTransport:
-        """An httpx transport that calls the app in-process, no socket (works without start())."""
-        return FakeTransport(self.app)
 
     # -- what arrived ---------------------------------------------------------------------
     def records(self, write_key: str | None = None, **filters: Any) -> list[StoredMessage]:

@@ -11,6 +11,7 @@ from .faults import (
     parse_fault,
     parse_faults,
 )
+from .served import Served
 from .server import (
     DEFAULT_MAX_BODY_BYTES,
     NotLoopbackError,
@@ -50,6 +51,7 @@ __all__ = [
     "FiredFault",
     "ManualClock",
     "NotLoopbackError",
+    "Served",
     "ServerStartError",
     "ServerThread",
     "SystemClock",
