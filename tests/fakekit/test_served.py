@@ -15,8 +15,8 @@ class Tiny(Served):
 
     def __init__(self) -> None:
         self.app = Flask(__name__)
-        self.app.get("/_fake/health")(lambda: {"status": "ok"})
-        self.app.get("/hello")(lambda: {"hello": "world"})
+        self.app.add_url_rule("/_fake/health", "health", lambda: {"status": "ok"})
+        self.app.add_url_rule("/hello", "hello", lambda: {"hello": "world"})
         self.server = ServerThread(self.app)
 
 
