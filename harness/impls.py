@@ -1,0 +1,201 @@
+"""Implementations the harness runs at a history's `sync` steps: the reference, or a Python callable.
+
+Every implementation gets the same `SyncContext`: exactly the values of DESIGN.md's `cmd:` table
+(`env()` spells them as that table's variables), plus, for in-process runs, the httpx transports
+that reach the fakes without a socket. An implementation answers with a `SyncOutcome`: did the
+sync report success, and if not, what it said.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from harness.reference import ConfigError, ListConfig, SyncConfig, sync
+
+__all__ = [
+    "ImplError",
+    "Implementation",
+    "PythonImpl",
+    "ReferenceImpl",
+    "SyncContext",
+    "SyncOutcome",
+    "parse_impl",
+]
+
+
+class ImplError(ValueError):
+    """An implementation spec that cannot be run: what was expected, what was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncContext:
+    """What one sync step hands an implementation: DESIGN.md's `cmd:` values, and in-process transports."""
+
+    listrak_auth_url: str
+    listrak_api_url: str
+    listrak_client_id: str
+    listrak_client_secret: str
+    segment_api_url: str
+    segment_write_key: str
+    # As LISTRAK_SEGMENT_LISTS spells them: [{"listId": 101, "profileFieldId": 5}, {"listId": 102}].
+    lists: tuple[Mapping[str, int], ...]
+    revision: str
+    state_dir: Path
+    listrak_transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
+    segment_transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
+
+    def env(self) -> dict[str, str]:
+        """The environment a `cmd:` implementation gets, with DESIGN.md's variable names."""
+        return {
+            "LISTRAK_AUTH_URL": self.listrak_auth_url,
+            "LISTRAK_API_URL": self.listrak_api_url,
+            "LISTRAK_CLIENT_ID": self.listrak_client_id,
+            "LISTRAK_CLIENT_SECRET": self.listrak_client_secret,
+            "SEGMENT_API_URL": self.segment_api_url,
+            "SEGMENT_WRITE_KEY": self.segment_write_key,
+            "LISTRAK_SEGMENT_LISTS": json.dumps([dict(entry) for entry in self.lists]),
+            "LISTRAK_SOURCE_REVISION": self.revision,
+            "SYNC_STATE_DIR": str(self.state_dir),
+        }
+
+    def list_configs(self) -> tuple[ListConfig, ...]:
+        """The integrated lists as the reference sync's `ListConfig`s."""
+        return tuple(ListConfig(int(e["listId"]), e.get("profileFieldId")) for e in self.lists)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOutcome:
+    """How one run of an implementation ended: `ok` when it reported success; `error` says why not."""
+
+    ok: bool
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class Implementation(Protocol):
+    """Anything the replayer can run at a sync step."""
+
+    name: str
+
+    def run(self, context: SyncContext) -> SyncOutcome: ...
+
+
+class ReferenceImpl:
+    """The built-in reference sync, run in-process through the context's transports."""
+
+    name = "reference"
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        request_timeout: float = 5.0,
+        retry_deadline: float = 15.0,
+    ) -> None:
+        self.sleep = sleep
+        self.request_timeout = request_timeout
+        self.retry_deadline = retry_deadline
+
+    def config(self, context: SyncContext) -> SyncConfig:
+        """The reference's configuration for one sync step."""
+        return SyncConfig(
+            listrak_client_id=context.listrak_client_id,
+            listrak_client_secret=context.listrak_client_secret,
+            segment_write_key=context.segment_write_key,
+            lists=context.list_configs(),
+            state_dir=context.state_dir,
+            listrak_auth_url=context.listrak_auth_url,
+            listrak_api_url=context.listrak_api_url,
+            segment_api_url=context.segment_api_url,
+            revision=context.revision,
+            request_timeout=self.request_timeout,
+            retry_deadline=self.retry_deadline,
+            listrak_transport=context.listrak_transport,
+            segment_transport=context.segment_transport,
+        )
+
+    def run(self, context: SyncContext) -> SyncOutcome:
+        """Run the reference once; a sync with no integrated list has nothing to do and succeeds."""
+        started = time.monotonic()
+        if not context.lists:
+            return SyncOutcome(True, None, 0.0)
+        try:
+            report = sync(self.config(context), sleep=self.sleep)
+        except ConfigError as exc:
+            return SyncOutcome(False, f"configuration error: {exc}", time.monotonic() - started)
+        error = None if report.ok else report.summary()
+        return SyncOutcome(report.ok, error, time.monotonic() - started)
+
+    def __repr__(self) -> str:
+        return "ReferenceImpl()"
+
+
+class PythonImpl:
+    """`python:package.module:function`: `function(context)` at every sync step.
+
+    The sync reports failure when the function raises, returns False, or returns an object whose
+    `ok` is False (a reference `SyncReport`); anything else is success.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.name = f"python:{target}"
+        self.target = target
+        self.function = _import(target)
+
+    def run(self, context: SyncContext) -> SyncOutcome:
+        started = time.monotonic()
+        try:
+            result = self.function(context)
+        except Exception as exc:
+            return SyncOutcome(False, f"{self.target} raised {type(exc).__name__}: {exc}", time.monotonic() - started)
+        seconds = time.monotonic() - started
+        if result is False:
+            return SyncOutcome(False, f"{self.target} returned False", seconds)
+        ok = getattr(result, "ok", True)
+        if ok is False:
+            return SyncOutcome(False, f"{self.target} returned a result whose ok is False: {result!r}", seconds)
+        return SyncOutcome(True, None, seconds)
+
+    def __repr__(self) -> str:
+        return f"PythonImpl({self.target!r})"
+
+
+def _import(target: str) -> Callable[[SyncContext], Any]:
+    module_name, colon, attribute = target.partition(":")
+    if not colon or not module_name or not attribute:
+        raise ImplError(f"expected python:package.module:function, saw python:{target}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImplError(f"python:{target}: cannot import module {module_name!r}: {exc}") from exc
+    found: Any = module
+    for part in attribute.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise ImplError(f"python:{target}: module {module_name!r} has no attribute {attribute!r}") from None
+    if not callable(found):
+        raise ImplError(f"python:{target}: expected a callable, saw {type(found).__name__}")
+    function: Callable[[SyncContext], Any] = found
+    return function
+
+
+def parse_impl(spec: str) -> Implementation:
+    """The implementation an IMPL spec names: `reference` or `python:package.module:function`."""
+    text = spec.strip()
+    if text == "reference":
+        return ReferenceImpl()
+    kind, colon, rest = text.partition(":")
+    if colon and kind == "python":
+        return PythonImpl(rest)
+    if colon and kind == "cmd":
+        raise ImplError(f"{spec!r}: cmd: implementations are not supported yet; use reference or python:module:func")
+    raise ImplError(f"expected reference, python:package.module:function or cmd:COMMAND, saw {spec!r}")

@@ -1,0 +1,241 @@
+"""The checker: silent on the reference sync, and precise on small, realistic bugs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from harness.checker import CHECKED_RULES, Finding, check, coverage
+from harness.history import (
+    REVISIONS,
+    AddField,
+    AdvanceClock,
+    ClearField,
+    CreateList,
+    History,
+    Integrate,
+    RemoveIntegration,
+    Resubscribe,
+    SetField,
+    Step,
+    Subscribe,
+    Sync,
+    Unsubscribe,
+)
+from harness.impls import ReferenceImpl, parse_impl
+from harness.replay import replay
+from harness.rules import get_rule
+from harness.strategies import histories
+
+# Subscribe, unsubscribe, a value change and a resubscribe, each seen by a sync.
+LIFECYCLE: tuple[Step, ...] = (
+    CreateList(7, "Newsletter"),
+    AddField(7, 5, "CustomerId"),
+    Subscribe(7, "Ann@X.io", {5: "u1"}),
+    Subscribe(7, "bob@x.io"),
+    Integrate(7, 5),
+    Sync(),
+    Unsubscribe(7, "Ann@X.io"),
+    SetField(7, "bob@x.io", 5, "u2"),
+    Sync(),
+    Resubscribe(7, "Ann@X.io"),
+    Sync(),
+)
+# Two lists (one without a userId field), a shared value, a value cleared, a list integrated late and one removed.
+LISTS: tuple[Step, ...] = (
+    CreateList(7),
+    AddField(7, 5),
+    CreateList(8),
+    CreateList(9),
+    Subscribe(7, "a+tag@Example.ORG", {5: "42"}),
+    Subscribe(7, "b@x.io", {5: "42"}),
+    Subscribe(8, "a+tag@Example.ORG"),
+    Subscribe(9, "c@x.io"),
+    Integrate(7, 5),
+    Integrate(8),
+    Sync(),
+    ClearField(7, "b@x.io", 5),
+    Unsubscribe(8, "a+tag@Example.ORG"),
+    Integrate(9),
+    AdvanceClock(4000),
+    Sync(),
+    RemoveIntegration(8),
+    SetField(7, "a+tag@Example.ORG", 5, " 12 "),
+    Resubscribe(8, "a+tag@Example.ORG"),
+    Sync(),
+)
+# A value set, changed and set back between syncs; an address with the same letters on two lists.
+VALUES: tuple[Step, ...] = (
+    CreateList(7),
+    AddField(7, 5),
+    CreateList(8),
+    AddField(8, 6),
+    Subscribe(7, "Zoe@x.io", {5: "u1"}),
+    Subscribe(8, "zoe@x.io", {6: "u9"}),
+    Integrate(7, 5),
+    Integrate(8, 6),
+    Sync(),
+    SetField(7, "Zoe@x.io", 5, "u2"),
+    SetField(7, "Zoe@x.io", 5, "u1"),
+    Sync(),
+    SetField(7, "Zoe@x.io", 5, "u3"),
+    Sync(),
+)
+HAND_WRITTEN = {"lifecycle": LIFECYCLE, "lists": LISTS, "values": VALUES}
+
+
+def _rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+@pytest.mark.parametrize("name", sorted(HAND_WRITTEN))
+def test_reference_has_no_findings_on_hand_written_histories(name: str, revision: str) -> None:
+    run = replay(History(HAND_WRITTEN[name], revision=revision), ReferenceImpl())
+    assert all(r.outcome.ok for r in run.records)
+    assert check(run) == []
+
+
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories())
+def test_reference_has_no_findings_on_generated_histories(history: History) -> None:
+    findings = check(replay(history, ReferenceImpl()))
+    assert findings == [], "\n".join(f.explanation for f in findings)
+
+
+def test_coverage_counts_every_checked_rule_exercised_and_none_violated_by_the_reference() -> None:
+    run = replay(History(LIFECYCLE, revision="2023-08-03"), ReferenceImpl())
+    table = coverage(run)
+    assert set(table) == set(CHECKED_RULES)
+    assert all(exercised > 0 and violated == 0 for exercised, violated in table.values()), table
+
+
+def test_coverage_counts_the_violations_it_is_given() -> None:
+    run = replay(History(LIFECYCLE), parse_impl("python:broken_syncs:omit_removal"))
+    findings = check(run)
+    table = coverage(run, findings)
+    assert table["unsubscribed-trait-removed"] == (table["unsubscribed-trait-removed"][0], len(findings))
+    assert table["list-trait-value"][1] == 0
+
+
+# (broken sync, the rule it breaks, words its explanation must hold, every rule that fires and why the others do)
+MUTANTS = [
+    pytest.param(
+        "omit_removal",
+        "unsubscribed-trait-removed",
+        "was unsubscribed from list 7 (step 7), but no message since set {T}7 to null, so the profile still has "
+        "{T}7 = true from sync 1 (message 1)",
+        {"unsubscribed-trait-removed"},
+        id="removal-by-omission",
+    ),
+    pytest.param(
+        "false_removal",
+        "list-trait-value",
+        "sets {T}7 to false, but false is a value Segment keeps",
+        # Segment keeps false, so the profile also still holds the trait.
+        {"list-trait-value", "unsubscribed-trait-removed"},
+        id="removal-by-false",
+    ),
+    pytest.param(
+        "string_true",
+        "list-trait-value",
+        'sets {T}7 to "true", but a string is not the boolean true',
+        # Segment keeps the string, so the subscribed profile has no {T}7 = true.
+        {"list-trait-value", "subscribed-has-trait"},
+        id="string-true",
+    ),
+    pytest.param(
+        "empty_user_id",
+        "user-id",
+        'for bob@x.io has userId "", but a userId is never empty or null',
+        # Segment drops a message with userId "" (id_not_string), so bob's profile gets neither trait.
+        {"user-id", "subscribed-has-trait", "email-trait-present"},
+        id="empty-user-id",
+    ),
+    pytest.param(
+        "lower_case",
+        "anonymous-id-is-email",
+        'has anonymousId "ann@x.io", but Listrak stores the contact on list 7 as "Ann@X.io"',
+        # The email trait is lower-cased too, and the profile of "Ann@X.io" is never built, so the state rules
+        # (its list trait, email, and the userId "u1" of its field) find nothing under the address Listrak stores.
+        {"anonymous-id-is-email", "email-trait", "subscribed-has-trait", "email-trait-present", "user-id-propagated"},
+        id="address-lower-cased",
+    ),
+    pytest.param(
+        "no_email",
+        "email-trait",
+        'for Ann@X.io has no traits.email, but traits.email must be the contact\'s address "Ann@X.io"',
+        # No message sets the email, so no profile has it either.
+        {"email-trait", "email-trait-present"},
+        id="email-missing",
+    ),
+    pytest.param(
+        "other_spelling",
+        "list-trait-name",
+        'sets a trait named "{WRONG}7", but revision {REV} names the list trait "{T}7"',
+        # The correctly spelt trait is then never set on a subscribed profile.
+        {"list-trait-name", "subscribed-has-trait"},
+        id="wrong-trait-spelling",
+    ),
+    pytest.param(
+        "id_per_pair",
+        "message-id-unique",
+        "differs from message 1 of sync 1 (traits.{T}7: true -> null), so Segment dropped it as a duplicate",
+        # Segment dropped the changes that reused an id: Ann's null and bob's new userId never arrive.
+        {"message-id-unique", "unsubscribed-trait-removed", "user-id-propagated"},
+        id="message-id-reused",
+    ),
+]
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+@pytest.mark.parametrize(("function", "rule", "words", "fired"), MUTANTS)
+def test_broken_sync_is_caught_by_the_rule_it_breaks(
+    function: str, rule: str, words: str, fired: set[str], revision: str
+) -> None:
+    run = replay(History(LIFECYCLE, revision=revision), parse_impl(f"python:broken_syncs:{function}"))
+    findings = check(run)
+    assert _rules(findings) == fired, "\n".join(f"{f.rule}: {f.explanation}" for f in findings)
+    trait = "Listrak_list_" if revision == REVISIONS[0] else "listrak_list_"
+    wrong = "listrak_list_" if revision == REVISIONS[0] else "Listrak_list_"
+    expected = words.format(T=trait, WRONG=wrong, REV=revision)
+    main = [f for f in findings if f.rule == rule]
+    assert any(expected in f.explanation for f in main), [f.explanation for f in main]
+    for f in main:
+        assert f.revision == revision
+        assert f.quote == get_rule(rule).citation(revision).quote
+        assert f.explanation.startswith(f"At sync {f.sync} (step {f.sync_step + 1})")
+        assert f.explanation.endswith(".") and f.explanation.count(". ") == 0
+        assert f.expected and f.seen
+
+
+def test_a_finding_names_the_steps_and_messages_involved() -> None:
+    run = replay(History(LIFECYCLE), parse_impl("python:broken_syncs:omit_removal"))
+    (finding,) = check(run)
+    assert finding.sync == 2 and finding.sync_step == 8
+    assert finding.steps == (6, 8)  # the unsubscribe (step 7) and the sync (step 9)
+    assert finding.messages == (1,)
+    assert finding.expected == "no Listrak_list_7 (removed by a null)"
+    assert finding.seen == "Listrak_list_7 = true"
+
+
+def test_state_rules_are_not_judged_after_a_sync_that_reported_failure() -> None:
+    run = replay(History(LIFECYCLE), parse_impl("python:broken_syncs:omit_removal"))
+    failed = dataclasses.replace(
+        run,
+        records=tuple(
+            dataclasses.replace(r, outcome=dataclasses.replace(r.outcome, ok=False, error="boom")) for r in run.records
+        ),
+    )
+    assert check(failed) == []
+
+
+def test_removed_lists_are_not_judged() -> None:
+    steps = (CreateList(7), CreateList(8), Subscribe(7, "a@x.io"), Subscribe(8, "a@x.io"))
+    steps += (Integrate(7), Integrate(8), Sync(), RemoveIntegration(8), Unsubscribe(8, "a@x.io"), Sync())
+    # The profile keeps Listrak_list_8 = true after list 8 left the integration: not a finding.
+    run = replay(History(steps), ReferenceImpl())
+    assert run.records[1].views["a@x.io"]["Listrak_list_8"] is True
+    assert check(run) == []
