@@ -44,6 +44,7 @@ __all__ = [
     "is_date_time",
     "is_valid",
     "is_valid_batch",
+    "list_trait_value_hint",
     "source_validator",
     "validate_batch",
 ]
@@ -443,6 +444,7 @@ _LIST_TRAIT_HINTS: Final = {
     "empty": "Segment keeps an empty string as the trait's value; null removes the trait",
     "string": "a string, not the boolean true",
     "number": "a number, not the boolean true",
+    "other": "only true (subscribed) and null (removed) are list trait values",
 }
 
 
@@ -491,13 +493,14 @@ def _explain_source_error(error: ValidationError, rule: str) -> str:
         return f"expected no {name}, saw {name} as {describe_value(error.instance[name])}"
     if rule == _LIST_TRAIT_VALUE_RULE and error.validator == "enum":
         value = error.instance
-        hint = _list_trait_hint(value)
+        hint = list_trait_value_hint(value)
         seen = describe_value(value) + (f" ({hint})" if hint else "")
         return f"expected {' or '.join(_json(option) for option in error.validator_value)}, saw {seen}"
     return _explain_error(error)
 
 
-def _list_trait_hint(value: object) -> str:
+def list_trait_value_hint(value: object) -> str:
+    """Why a list trait value other than true or null is wrong, in words (the checker says it too)."""
     if value is False:
         return _LIST_TRAIT_HINTS["false"]
     if value == "":
@@ -506,7 +509,7 @@ def _list_trait_hint(value: object) -> str:
         return _LIST_TRAIT_HINTS["string"]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _LIST_TRAIT_HINTS["number"]
-    return ""
+    return _LIST_TRAIT_HINTS["other"]
 
 
 def _described(error: ValidationError) -> bool:

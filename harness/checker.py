@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from contracts.validator import source_validator
+from contracts.validator import list_trait_value_hint, source_validator
 from fake_listrak.store import address_key
 from fake_segment.models import StoredMessage
 
@@ -167,27 +167,6 @@ def _list_traits(traits: Any) -> list[tuple[str, int | None, Any]]:
             found = _LIST_ID.search(name)
             out.append((name, int(found.group(1)) if found else None, value))
     return out
-
-
-_VALUE_WHY = {
-    "false": "false is a value Segment keeps, so it does not remove the trait; null does",
-    "empty": 'Segment keeps "" as the value, so it does not remove the trait; null does',
-    "string": "a string is not the boolean true, and Segment keeps it as the trait's value",
-    "number": "a number is not the boolean true, and Segment keeps it as the trait's value",
-    "other": "only true (subscribed) and null (removed) are list trait values",
-}
-
-
-def _value_why(value: Any) -> str:
-    if value is False:
-        return _VALUE_WHY["false"]
-    if value == "":
-        return _VALUE_WHY["empty"]
-    if isinstance(value, str):
-        return _VALUE_WHY["string"]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _VALUE_WHY["number"]
-    return _VALUE_WHY["other"]
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -507,7 +486,7 @@ class _Checker:
                 messages=(ref,),
                 expected="true or null",
                 seen=_show(value),
-                explanation=f"{at} sets {name} to {_show(value)}, but {_value_why(value)}.",
+                explanation=f"{at} sets {name} to {_show(value)}, but {list_trait_value_hint(value)}.",
             )
             return
         self.exercised["list-trait-truth"] += 1

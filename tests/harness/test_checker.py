@@ -133,7 +133,7 @@ MUTANTS = [
     pytest.param(
         "false_removal",
         "list-trait-value",
-        "sets {T}7 to false, but false is a value Segment keeps",
+        "sets {T}7 to false, but false is a value that Segment keeps",
         # Segment keeps false, so the profile also still holds the trait.
         {"list-trait-value", "unsubscribed-trait-removed"},
         id="removal-by-false",
@@ -141,7 +141,7 @@ MUTANTS = [
     pytest.param(
         "string_true",
         "list-trait-value",
-        'sets {T}7 to "true", but a string is not the boolean true',
+        'sets {T}7 to "true", but a string, not the boolean true',
         # Segment keeps the string, so the subscribed profile has no {T}7 = true.
         {"list-trait-value", "subscribed-has-trait"},
         id="string-true",
