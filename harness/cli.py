@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.commands.conform import add_conform_parser
+from harness.commands.replay import add_replay_parser
 from harness.commands.rules import add_rules_parser
 from harness.commands.serve import add_serve_parser
 from harness.commands.sync import add_sync_parser
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check against the Listrak Source contracts of this documentation revision (default: the Segment Spec)",
     )
     add_rules_parser(commands)
+    add_conform_parser(commands)
+    add_replay_parser(commands)
     return parser
 
 
@@ -60,6 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.commands.rules import run_rules
 
         return run_rules(args)
+    if args.command == "conform":
+        from harness.commands.conform import run_conform
+
+        return run_conform(args)
+    if args.command == "replay":
+        from harness.commands.replay import run_replay
+
+        return run_replay(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

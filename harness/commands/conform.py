@@ -1,0 +1,228 @@
+"""`listrak-harness conform --impl IMPL`: a conformance campaign, its coverage table and its minimal failures.
+
+Exit 0 when no rule that can fail a run was violated, 1 on a violation, 2 for usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.checker import Finding
+from harness.conform import DEFAULT_DATABASE, DEFAULT_FAILURES, CampaignResult, Progress, RuleCoverage
+from harness.history import History
+from harness.rules import REVISIONS
+
+__all__ = [
+    "add_conform_parser",
+    "format_coverage",
+    "format_failure",
+    "format_findings",
+    "run_conform",
+    "write_json",
+]
+
+_WIDTH = 100
+
+
+def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "conform",
+        help="run a conformance campaign: generated histories against an implementation",
+        description="Generate histories, replay each against IMPL through in-process fakes, judge every rule, "
+        "and shrink the first failure to a minimal history, saved so that `listrak-harness replay` reproduces it. "
+        "Exit 0 only when no rule was violated.",
+    )
+    parser.add_argument("--impl", required=True, metavar="IMPL", help="reference, or python:package.module:function")
+    parser.add_argument("--examples", type=_positive, default=100, metavar="N", help="histories to try (default 100)")
+    parser.add_argument(
+        "--seed", type=int, metavar="S", help="make the run repeatable (Hypothesis then keeps no example database)"
+    )
+    parser.add_argument(
+        "--revision", choices=REVISIONS, help="documentation revision (default: each history draws one)"
+    )
+    parser.add_argument("--faults", action="store_true", help="inject faults on both fakes between syncs")
+    parser.add_argument(
+        "--max-steps", type=_positive, default=30, metavar="N", help="steps in a history at most (default 30)"
+    )
+    parser.add_argument(
+        "--save-failures",
+        type=Path,
+        default=DEFAULT_FAILURES,
+        metavar="DIR",
+        help=f"where minimal failing histories are saved (default {DEFAULT_FAILURES})",
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=DEFAULT_DATABASE,
+        metavar="DIR",
+        help=f"Hypothesis example database, kept between runs (default {DEFAULT_DATABASE})",
+    )
+    parser.add_argument("--no-database", action="store_true", help="keep no example database")
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the report as JSON")
+    parser.add_argument(
+        "--progress-every", type=_positive, default=10, metavar="N", help="a progress line every N examples"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, saw {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, saw {value}")
+    return value
+
+
+def run_conform(args: argparse.Namespace) -> int:
+    """Run the campaign and print the report; 0 conforms, 1 violations, 2 usage or configuration errors."""
+    from harness.conform import Campaign, CampaignError
+    from harness.impls import ImplError, parse_impl
+
+    try:
+        impl = parse_impl(args.impl)
+    except ImplError as exc:
+        return _error(str(exc))
+    try:
+        campaign = Campaign(
+            impl,
+            revision=args.revision,
+            examples=args.examples,
+            seed=args.seed,
+            faults=args.faults,
+            max_steps=args.max_steps,
+            save_failures=args.save_failures,
+            database=None if args.no_database else args.database,
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    try:
+        result = campaign.run(progress=None if args.quiet else _progress_printer(args.progress_every))
+    except CampaignError as exc:
+        return _error(f"the campaign stopped: {exc}")
+    except OSError as exc:
+        return _error(f"cannot save a failure under {args.save_failures}: {exc.strerror or exc}")
+
+    print(format_result(result))
+    if args.report_json is not None:
+        try:
+            write_json(args.report_json, result.to_json())
+        except OSError as exc:
+            return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
+    return 0 if result.ok else 1
+
+
+def _error(message: str, command: str = "conform") -> int:
+    print(f"listrak-harness {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _progress_printer(every: int) -> Callable[[Progress], None]:
+    state = {"last": 0, "shrinking": False}
+
+    def show(progress: Progress) -> None:
+        if progress.shrinking:
+            if not state["shrinking"]:
+                state["shrinking"] = True
+                print(
+                    f"conform: violation at example {progress.examples}; shrinking to a minimal history...",
+                    file=sys.stderr,
+                )
+            return
+        if progress.examples != state["last"] and (
+            progress.examples % every == 0 or progress.examples == progress.target
+        ):
+            state["last"] = progress.examples
+            print(f"conform: {progress.examples}/{progress.target} examples", file=sys.stderr)
+
+    return show
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Write a report as UTF-8 JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# -- text report ---------------------------------------------------------------------------------
+def format_result(result: CampaignResult) -> str:
+    """The whole text report: a header, the coverage table, each failure, and the verdict."""
+    scope = f"revision {result.revision}" if result.revision else f"revisions {', '.join(REVISIONS)}"
+    seed = f", seed {result.seed}" if result.seed is not None else ""
+    parts = [
+        f"conform {result.implementation}: {result.examples_run} histories ({scope}{seed})",
+        format_coverage(result.coverage.values()),
+    ]
+    for path, findings in result.failures:
+        parts.append(format_failure(path, History.load(path, validate=False), findings))
+    if result.ok:
+        parts.append(f"OK: no rule violated in {result.examples_run} histories")
+    else:
+        rules = sorted({f.rule for _, findings in result.failures for f in findings})
+        parts.append(f"FAILED: {', '.join(rules)} violated (minimal history saved: {result.failures[0][0]})")
+    return "\n\n".join(parts)
+
+
+def format_coverage(rows: Iterable[RuleCoverage]) -> str:
+    """The rule x (exercised, passed, violated) table; rules the checker does not judge say so."""
+    rows = list(rows)
+    width = max([len("rule"), *(len(r.rule) for r in rows)])
+    lines = [f"{'rule':<{width}}  {'exercised':>9}  {'passed':>9}  {'violated':>9}"]
+    lines.append("-" * len(lines[0]))
+    unchecked = 0
+    for r in rows:
+        if r.checked:
+            lines.append(f"{r.rule:<{width}}  {r.exercised:>9}  {r.passed:>9}  {r.violated:>9}")
+        else:
+            unchecked += 1
+            lines.append(f"{r.rule:<{width}}  {'-':>9}  {'-':>9}  {'-':>9}  not checked")
+    checked = len(rows) - unchecked
+    lines.append(f"{checked} rules checked; {unchecked} not checked (the checker does not judge them yet)")
+    return "\n".join(lines)
+
+
+def format_failure(path: Path, history: History, findings: list[Finding]) -> str:
+    """One failure: where the history is saved, its steps, and its findings."""
+    return "\n".join(
+        [
+            f"FAILURE: minimal history saved as {path}",
+            f"  replay it: listrak-harness replay {path} --impl IMPL",
+            f"History (revision {history.revision}):",
+            history.describe(),
+            format_findings(findings),
+        ]
+    )
+
+
+def format_findings(findings: list[Finding]) -> str:
+    """Each finding: the rule, why, expected and seen, and the documentation sentence it rests on."""
+    if not findings:
+        return "No findings."
+    blocks = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
+    for finding in findings:
+        lines = [f"[{finding.rule}] (sync {finding.sync}, step {finding.sync_step + 1})"]
+        lines.append(_wrap(finding.explanation, "  "))
+        lines.append(_wrap(f"expected: {finding.expected}", "  "))
+        lines.append(_wrap(f"seen:     {finding.seen}", "  "))
+        lines.append(_wrap(f'documentation ({finding.source or finding.revision}): "{finding.quote}"', "  "))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text,
+        width=_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

@@ -1,0 +1,82 @@
+"""`listrak-harness replay HISTORY.json --impl IMPL`: replay one saved history and print its findings.
+
+Exit 0 when no rule that can fail a run was violated, 1 on a violation, 2 for an unusable history or IMPL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.commands.conform import format_findings, write_json
+
+__all__ = ["add_replay_parser", "run_replay"]
+
+
+def add_replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "replay",
+        help="replay one saved history against an implementation and judge it",
+        description="Replay a saved history (every conform failure is saved as one) against IMPL through "
+        "in-process fakes, and print each finding. Exit 0 only when no rule was violated.",
+    )
+    parser.add_argument("history", type=Path, metavar="HISTORY.json", help="a saved history")
+    parser.add_argument("--impl", required=True, metavar="IMPL", help="reference, or python:package.module:function")
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the findings as JSON")
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay and judge; 0 conforms, 1 violations, 2 for an unreadable history or a bad IMPL."""
+    from harness.checker import check
+    from harness.conform import failing
+    from harness.history import History, HistoryError
+    from harness.impls import ImplError, parse_impl
+    from harness.replay import ReplayError, replay
+
+    try:
+        history = History.load(args.history)
+    except HistoryError as exc:
+        return _error(f"{args.history} is not a usable history: {_one_line(exc)}")
+    except OSError as exc:
+        return _error(f"cannot read {args.history}: {exc.strerror or exc}")
+    try:
+        impl = parse_impl(args.impl)
+    except ImplError as exc:
+        return _error(str(exc))
+    try:
+        run = replay(history, impl)
+    except (ReplayError, HistoryError) as exc:
+        return _error(f"cannot replay {args.history}: {_one_line(exc)}")
+    findings = check(run)
+    bad = failing(findings)
+    print(f"replay {args.history} against {impl.name} (revision {history.revision}, {len(run.records)} syncs)")
+    print(history.describe())
+    print()
+    print(format_findings(findings))
+    print()
+    if bad:
+        print(f"FAILED: {', '.join(sorted({f.rule for f in bad}))} violated")
+    else:
+        print("OK: no rule violated")
+    if args.report_json is not None:
+        document = {
+            "ok": not bad,
+            "implementation": impl.name,
+            "history": str(args.history),
+            "findings": [f.to_json() for f in findings],
+        }
+        try:
+            write_json(args.report_json, document)
+        except OSError as exc:
+            return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
+    return 1 if bad else 0
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _error(message: str) -> int:
+    print(f"listrak-harness replay: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,126 @@
+"""`listrak-harness conform` and `listrak-harness replay`, run in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.checker import CHECKED_RULES
+from harness.cli import main
+
+OMIT = "python:broken_syncs:omit_removal"
+
+
+def _table_rows(out: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and (parts[1].isdigit() or parts[1] == "-"):
+            rows[parts[0]] = parts[1:]
+    return rows
+
+
+def test_conform_reference_exits_0_with_a_coverage_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["conform", "--impl", "reference", "--examples", "15", "--seed", "1", "--progress-every", "5"]
+    status = main([*argv, "--save-failures", str(tmp_path / "f"), "--database", str(tmp_path / "db")])
+    captured = capsys.readouterr()
+    assert status == 0
+    rows = _table_rows(captured.out)
+    for rule in CHECKED_RULES:
+        exercised, passed, violated = (int(x) for x in rows[rule])
+        assert violated == 0 and passed == exercised
+    assert sum(int(rows[rule][0]) for rule in CHECKED_RULES) > 0
+    assert rows["write-key"] == ["-", "-", "-", "not", "checked"]
+    assert "OK: no rule violated in 15 histories" in captured.out
+    assert captured.err.splitlines() == [f"conform: {n}/15 examples" for n in (5, 10, 15)]
+
+
+def test_a_violation_exits_1_is_saved_and_replay_reproduces_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    argv = ["conform", "--impl", OMIT, "--examples", "60", "--seed", "1", "--max-steps", "12"]
+    status = main([*argv, "--save-failures", str(tmp_path / "f"), "--report-json", str(report), "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 1
+    [saved] = (tmp_path / "f").iterdir()
+    assert saved.name.startswith("unsubscribed-trait-removed-") and saved.suffix == ".json"
+    assert f"FAILURE: minimal history saved as {saved}" in captured.out
+    assert "[unsubscribed-trait-removed]" in captured.out
+    assert "The trait will be removed if the email address is not subscribed to the list." in " ".join(
+        captured.out.split()
+    )
+    assert "  1. create list" in captured.out and "FAILED: unsubscribed-trait-removed violated" in captured.out
+    assert _table_rows(captured.out)["unsubscribed-trait-removed"][2] != "0"
+    assert captured.err == ""
+
+    document = json.loads(report.read_text())
+    assert document["ok"] is False and document["examples"] >= 1
+    assert document["coverage"]["unsubscribed-trait-removed"]["violated"] >= 1
+    assert document["coverage"]["write-key"]["checked"] is False
+    [failure] = document["failures"]
+    assert failure["history"] == str(saved)
+    assert [f["rule"] for f in failure["findings"]] == ["unsubscribed-trait-removed"]
+    assert failure["findings"][0]["quote"] and failure["findings"][0]["explanation"]
+
+    replayed = tmp_path / "replay.json"
+    assert main(["replay", str(saved), "--impl", OMIT, "--report-json", str(replayed)]) == 1
+    out = capsys.readouterr().out
+    assert "[unsubscribed-trait-removed]" in out and "FAILED: unsubscribed-trait-removed violated" in out
+    assert json.loads(replayed.read_text())["findings"] == failure["findings"]
+
+    assert main(["replay", str(saved), "--impl", "reference"]) == 0
+    out = capsys.readouterr().out
+    assert "No findings." in out and "OK: no rule violated" in out
+
+
+@pytest.mark.parametrize("command", ["conform", "replay"])
+@pytest.mark.parametrize("impl", ["nonsense", "python:no_such_module_here:f", "cmd:./sync.sh"])
+def test_a_bad_impl_exits_2_with_one_line(
+    command: str, impl: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps(
+            {
+                "format": "listrak-harness/history@1",
+                "revision": "2023-07-13",
+                "writeKey": "k",
+                "steps": [{"kind": "create_list", "list_id": 1, "name": "N"}, {"kind": "sync"}],
+            }
+        )
+    )
+    argv = ["conform", "--save-failures", str(tmp_path)] if command == "conform" else ["replay", str(history)]
+    assert main([*argv, "--impl", impl]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"listrak-harness {command}: ")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "cannot read"),
+        ("{not json", "is not a usable history"),
+        ('{"format": "something-else", "steps": []}', "is not a usable history"),
+        (
+            '{"format": "listrak-harness/history@1", "revision": "2023-07-13", "writeKey": "k", '
+            '"steps": [{"kind": "unsubscribe", "list_id": 9, "address": "a@b.io"}]}',
+            "is not a usable history",
+        ),
+    ],
+)
+def test_an_invalid_history_file_exits_2_with_one_line(
+    content: str | None, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "h.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["replay", str(path), "--impl", "reference"]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith("listrak-harness replay: ") and expected in line
+    assert captured.out == ""
