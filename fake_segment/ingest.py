@@ -100,7 +100,8 @@ def expand(kind: str, body: Any, body_size: int) -> Expanded:
     items: list[dict[str, Any]] = []
     dropped: list[tuple[str, str, Any]] = []
     for index, item in enumerate(batch):
-        if not isinstance(item, dict) or item.get("type") not in MESSAGE_TYPES:
+        item_type = item.get("type") if isinstance(item, dict) else None
+        if type(item_type) is not str or item_type not in MESSAGE_TYPES:  # a list or dict is unhashable
             seen = item.get("type") if isinstance(item, dict) else _json_type(item)
             dropped.append(
                 (

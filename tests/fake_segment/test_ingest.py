@@ -91,9 +91,10 @@ def test_batch_over_2500_items_is_dropped_whole(count: int, kept: int) -> None:
 
 
 def test_batch_item_without_a_valid_type_is_dropped() -> None:
-    expanded = expand("batch", {"batch": [{"userId": "u"}, "text", {"type": "identify", "userId": "u"}]}, 90)
+    batch = [{"userId": "u"}, "text", {"type": ["identify"]}, {"type": {}}, {"type": "identify", "userId": "u"}]
+    expanded = expand("batch", {"batch": batch}, 90)
     assert len(expanded.items) == 1
-    assert [d[0] for d in expanded.dropped] == ["invalid_type", "invalid_type"]
+    assert [d[0] for d in expanded.dropped] == ["invalid_type"] * 4
 
 
 def test_batch_item_over_32kb_fails_the_request() -> None:
