@@ -76,7 +76,7 @@ def in_process_ingest(batches: int = 2000) -> dict[str, Any]:
     bodies = [identify_batch("inproc", i * PER_REQUEST, PER_REQUEST) for i in range(batches)]
     started = time.perf_counter()
     for body in bodies:
-        backend.apply(backend.read_request("batch", io.BytesIO(body), authorization=AUTH))
+        backend.ingest("batch", io.BytesIO(body), authorization=AUTH)
     seconds = time.perf_counter() - started
     assert backend.counts()["applied"] == batches * PER_REQUEST
     return {"messages": batches * PER_REQUEST, "seconds": seconds}
@@ -85,12 +85,12 @@ def in_process_ingest(batches: int = 2000) -> dict[str, Any]:
 def memory(messages: int = 100_000) -> dict[str, Any]:
     """Resident bytes per retained message (profiles included), one distinct contact each."""
     backend = SegmentBackend(settings=Settings(retention=messages))
-    backend.apply(backend.read_request("batch", io.BytesIO(identify_batch("warm", 10**9, 10)), authorization=AUTH))
+    backend.ingest("batch", io.BytesIO(identify_batch("warm", 10**9, 10)), authorization=AUTH)
     bodies = (identify_batch("mem", i * PER_REQUEST, PER_REQUEST) for i in range(messages // PER_REQUEST))
     gc.collect()
     before = rss_bytes()
     for body in bodies:
-        backend.apply(backend.read_request("batch", io.BytesIO(body), authorization=AUTH))
+        backend.ingest("batch", io.BytesIO(body), authorization=AUTH)
     gc.collect()
     after = rss_bytes()
     return {"messages": messages, "bytes": after - before}

@@ -1,0 +1,67 @@
+"""The fake Segment's backend used directly, with no HTTP: the two ingest phases, inspection, reset."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from fake_segment.backend import SegmentBackend
+from fake_segment.exceptions import BadRequest, NotFound
+
+AUTH = "Basic d2s6"  # wk:
+
+
+def body(*messages: dict) -> io.BytesIO:
+    return io.BytesIO(json.dumps({"batch": list(messages)}).encode())
+
+
+def identify(address: str, **traits: object) -> dict:
+    return {"type": "identify", "anonymousId": address, "traits": {"email": address, **traits}}
+
+
+def test_reading_a_request_changes_nothing_until_it_is_applied(backend: SegmentBackend) -> None:
+    read = backend.read_request("batch", body(identify("a@x.io")), authorization=AUTH)
+    assert read.write_key == "wk" and len(read.messages) == 1
+    assert backend.messages() == []
+    backend.apply(read)
+    assert [m.message["anonymousId"] for m in backend.messages()] == ["a@x.io"]
+
+
+def test_ingest_reads_and_applies_in_one_call(backend: SegmentBackend) -> None:
+    backend.ingest("batch", body(identify("a@x.io", L=True), identify("a@x.io", L=None)), authorization=AUTH)
+    assert backend.trait_view("wk", "anonymousId", "a@x.io") == {"email": "a@x.io"}
+    assert [p.id for _, p in backend.profiles("wk", email="a@x.io")] == ["prof_1"]
+
+
+def test_profiles_with_several_ids_must_hold_them_all(backend: SegmentBackend) -> None:
+    backend.ingest("identify", io.BytesIO(b'{"userId": "u1", "anonymousId": "a@x.io"}'), authorization=AUTH)
+    backend.ingest("identify", io.BytesIO(b'{"userId": "u2", "anonymousId": "b@x.io"}'), authorization=AUTH)
+    assert len(backend.profiles("wk", userId="u1", anonymousId="a@x.io")) == 1
+    assert backend.profiles("wk", userId="u1", anonymousId="b@x.io") == []
+    with pytest.raises(BadRequest, match="userId, anonymousId or email"):
+        backend.profiles("wk", phone="1")
+
+
+def test_a_missing_trait_view_is_not_found(backend: SegmentBackend) -> None:
+    with pytest.raises(NotFound, match=r"nobody@x\.io"):
+        backend.trait_view("wk", "anonymousId", "nobody@x.io")
+
+
+def test_reset_of_one_write_key_keeps_the_others_and_their_dedupe(backend: SegmentBackend) -> None:
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "a", "messageId": "m1"}'), authorization="Basic b25lOg==")
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "b", "messageId": "m2"}'), authorization="Basic dHdvOg==")
+    backend.reset("one")
+    assert backend.write_keys() == ["two"]
+    # m1 is forgotten with its write key; m2 is still a duplicate.
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "a", "messageId": "m1"}'), authorization="Basic b25lOg==")
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "b", "messageId": "m2"}'), authorization="Basic dHdvOg==")
+    assert [d.reason for d in backend.discards()] == ["duplicate"]
+
+
+def test_lowering_retention_evicts_at_once(backend: SegmentBackend) -> None:
+    backend.ingest("batch", body(*(identify(f"c{i}@x.io") for i in range(5))), authorization=AUTH)
+    backend.update_settings(retention=2)
+    assert [m.message["anonymousId"] for m in backend.messages()] == ["c3@x.io", "c4@x.io"]
+    assert backend.counts()["applied"] == 5
