@@ -30,7 +30,7 @@ from harness.fakekit.faults import FaultEngine
 
 __all__ = ["Partition", "ReadRequest", "SegmentBackend"]
 
-ID_KINDS = {"anonymousId": "anonymousId", "userId": "userId"}
+ID_KINDS = frozenset({"anonymousId", "userId"})
 PROFILE_ID_TYPES = {"userId": "user_id", "anonymousId": "anonymous_id", "email": "email"}
 
 

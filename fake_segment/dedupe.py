@@ -14,7 +14,8 @@ from fake_segment.models import StoredMessage
 
 __all__ = ["CLOCK_FIELDS", "DedupeWindow", "Seen", "content_of"]
 
-# Fields that say when a message was made or sent, not what it says: an honest retry may change them.
+# Fields that say when a message was made or sent, not what it says: an honest retry may change them
+# (DESIGN.md, message-id-unique). The harness's checker judges content with this same definition.
 CLOCK_FIELDS = frozenset({"sentAt", "receivedAt", "timestamp", "originalTimestamp", "messageId"})
 
 

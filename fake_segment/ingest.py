@@ -25,9 +25,6 @@ __all__ = [
 ]
 
 MAX_BATCH_EVENTS = 2500
-# Fields that record when a message was made or sent rather than what it says; a retry may
-# change them without changing the message.
-CLOCK_FIELDS = frozenset({"sentAt", "receivedAt", "timestamp", "originalTimestamp"})
 
 
 def write_key_from(authorization: str | None, body: Any) -> str:

@@ -15,12 +15,13 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 from contracts.validator import list_trait_value_hint, source_validator
 from fake_listrak.store import address_key
+from fake_segment.dedupe import content_of
 from fake_segment.models import StoredMessage
 
 from .history import Step
@@ -50,8 +51,6 @@ STATE_RULES: Final = (
 )
 CHECKED_RULES: Final = MESSAGE_RULES + STATE_RULES
 
-# The fields Segment or the transport set: an honest retry may change them (DESIGN.md, message-id-unique).
-CLOCK_FIELDS: Final = frozenset({"sentAt", "receivedAt", "timestamp", "originalTimestamp"})
 # Anything that starts like a list trait, in any case or separator: the name rule judges the exact spelling.
 _LIST_TRAIT = re.compile(r"^listrak[ _-]?list", re.IGNORECASE)
 _LIST_ID = re.compile(r"([0-9]+)$")
@@ -127,10 +126,6 @@ def _show(value: Any) -> str:
     if value is _MISSING:
         return "nothing"
     return json.dumps(value, ensure_ascii=False)
-
-
-def _strip(message: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in message.items() if k not in CLOCK_FIELDS}
 
 
 def _diff(first: Any, second: Any, path: str = "") -> list[str]:
@@ -525,7 +520,7 @@ class _Checker:
             mid = message.get("messageId")
             if not isinstance(mid, str):
                 continue
-            content = _strip(message)
+            content = content_of(message)  # the fake's own definition, so both judge alike
             earlier = first.get(mid)
             if earlier is None and duplicate_of is not None and duplicate_of in by_seq:
                 earlier = (by_seq[duplicate_of], duplicate_of, self.sync_of.get(duplicate_of, 0))
