@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,3 +43,20 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def listrak_token(env: Mapping[str, str]) -> str:
+    """An access token from the token endpoint named by the `cmd:` variables in `env`."""
+    import httpx
+
+    response = httpx.post(
+        env["LISTRAK_AUTH_URL"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": env["LISTRAK_CLIENT_ID"],
+            "client_secret": env["LISTRAK_CLIENT_SECRET"],
+        },
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import Figure
+from bench.report import Figure, listrak_token
 
 ADDRESSES = 100_000
 # Half the addresses on both lists: list 101 holds 1..75,000 (with a profile field), 102 25,001..100,000.
@@ -116,14 +116,7 @@ def _sync(env: dict[str, str]) -> tuple[float, int, dict[str, Any]]:
 
 def _change_one_percent(exports: dict[str, str]) -> int:
     """Unsubscribe 500 contacts of list 101 and change the profile value of 500 others."""
-    token = httpx.post(
-        exports["LISTRAK_AUTH_URL"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": exports["LISTRAK_CLIENT_ID"],
-            "client_secret": exports["LISTRAK_CLIENT_SECRET"],
-        },
-    ).json()["access_token"]
+    token = listrak_token(exports)
     changed = 0
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
         url = exports["LISTRAK_API_URL"] + "/List/101/Contact"

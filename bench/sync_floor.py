@@ -14,6 +14,8 @@ import time
 
 import httpx
 
+from bench.report import listrak_token
+
 
 def main(argv: list[str]) -> int:
     messages = int(argv[0])
@@ -33,14 +35,7 @@ def main(argv: list[str]) -> int:
         ]
         bodies.append(json.dumps({"batch": batch, "sentAt": "2026-01-01T00:00:00.000Z"}, separators=(",", ":")))
     started = time.perf_counter()
-    token = httpx.post(
-        env["LISTRAK_AUTH_URL"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": env["LISTRAK_CLIENT_ID"],
-            "client_secret": env["LISTRAK_CLIENT_SECRET"],
-        },
-    ).json()["access_token"]
+    token = listrak_token(env)
     contacts = 0
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
         for list_id in lists:
