@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import http.client
 import ipaddress
@@ -226,7 +227,9 @@ class ServerThread:
             # Close from inside the loop thread: closing sockets under a running poll() races it.
             trigger = next((obj for obj in list(self._map.values()) if isinstance(obj, _Trigger)), None)
             if trigger is not None:
-                trigger.pull_trigger(lambda: wasyncore.close_all(self._map, ignore_all=True))
+                # OSError: the loop is already closing its sockets; the close below finishes the job.
+                with contextlib.suppress(OSError):
+                    trigger.pull_trigger(lambda: wasyncore.close_all(self._map, ignore_all=True))
             thread.join(timeout)
         if self._map:
             wasyncore.close_all(self._map, ignore_all=True)
