@@ -31,7 +31,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from .checker import CHECKED_RULES, Finding, iter_findings
 from .history import History
 from .impls import Implementation
-from .replay import replay
+from .replay import Run, replay
 from .rules import CATALOGUE, REVISIONS, Rule, get_rule
 from .strategies import histories
 
@@ -41,6 +41,7 @@ __all__ = [
     "Campaign",
     "CampaignError",
     "CampaignResult",
+    "Failure",
     "Progress",
     "RuleCoverage",
     "failing",
@@ -89,6 +90,18 @@ class Progress:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """One minimal failing history: where it is saved, what the checker found, and the replay it came from."""
+
+    path: Path
+    findings: list[Finding]
+    run: Run
+
+    def to_json(self) -> dict[str, Any]:
+        return {"history": str(self.path), "findings": [f.to_json() for f in self.findings]}
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignResult:
     """What a campaign found: examples run, per-rule coverage, and each saved minimal failure with its findings."""
 
@@ -96,14 +109,14 @@ class CampaignResult:
     revision: str | None
     examples_run: int
     coverage: dict[str, RuleCoverage]
-    failures: list[tuple[Path, list[Finding]]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     shrink_examples: int = 0
     seed: int | None = None
 
     @property
     def ok(self) -> bool:
         """True when no rule that can fail a run was violated."""
-        return not any(failing(findings) for _, findings in self.failures)
+        return not any(failing(failure.findings) for failure in self.failures)
 
     def to_json(self) -> dict[str, Any]:
         """The report `--report-json` writes."""
@@ -114,9 +127,7 @@ class CampaignResult:
             "seed": self.seed,
             "examples": self.examples_run,
             "coverage": {rule: c.to_json() for rule, c in self.coverage.items()},
-            "failures": [
-                {"history": str(path), "findings": [f.to_json() for f in findings]} for path, findings in self.failures
-            ],
+            "failures": [failure.to_json() for failure in self.failures],
         }
 
 
@@ -142,10 +153,10 @@ def rules_in_scope(revision: str | None) -> list[str]:
 class _Violation(Exception):
     """Raised inside the Hypothesis test body so that Hypothesis shrinks the history; carries what was found."""
 
-    def __init__(self, history: History, findings: list[Finding]) -> None:
+    def __init__(self, run: Run, findings: list[Finding]) -> None:
         rules = sorted({f.rule for f in failing(findings)})
         super().__init__(f"violated: {', '.join(rules)}")
-        self.history = history
+        self.run = run
         self.findings = findings
 
 
@@ -200,7 +211,7 @@ class Campaign:
             if progress is not None:
                 progress(Progress(int(state["examples"]), self.examples, bool(state["failing"]), state["shrink"] > 0))
             if bad:
-                raise _Violation(history, findings)
+                raise _Violation(run, findings)
 
         strategy = histories(self.revision, max_steps=self.max_steps, faults=self.faults)
         test = given(strategy)(body)
@@ -223,12 +234,13 @@ class Campaign:
         key = f"listrak-harness/conform|{self.impl.name}|{self.revision}|{self.faults}|{self.max_steps}"
         test._hypothesis_internal_database_key = hashlib.sha256(key.encode()).digest()  # type: ignore[attr-defined]
 
-        failures: list[tuple[Path, list[Finding]]] = []
+        failures: list[Failure] = []
         try:
             test()
         except _Violation as violation:
             # Hypothesis re-raises the exception of its last call: the minimal failing example.
-            failures.append((self._save(violation.history, violation.findings), violation.findings))
+            path = self._save(violation.run.history, violation.findings)
+            failures.append(Failure(path, violation.findings, violation.run))
         except Exception as exc:
             raise CampaignError(f"{type(exc).__name__}: {exc}") from exc
         return CampaignResult(

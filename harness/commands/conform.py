@@ -161,13 +161,13 @@ def format_result(result: CampaignResult) -> str:
         f"conform {result.implementation}: {result.examples_run} histories ({scope}{seed})",
         format_coverage(result.coverage.values()),
     ]
-    for path, findings in result.failures:
-        parts.append(format_failure(path, History.load(path, validate=False), findings))
+    for failure in result.failures:
+        parts.append(format_failure(failure.path, failure.run.history, failure.findings))
     if result.ok:
         parts.append(f"OK: no rule violated in {result.examples_run} histories")
     else:
-        rules = sorted({f.rule for _, findings in result.failures for f in findings})
-        parts.append(f"FAILED: {', '.join(rules)} violated (minimal history saved: {result.failures[0][0]})")
+        rules = sorted({f.rule for failure in result.failures for f in failure.findings})
+        parts.append(f"FAILED: {', '.join(rules)} violated (minimal history saved: {result.failures[0].path})")
     return "\n\n".join(parts)
 
 
