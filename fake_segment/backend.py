@@ -319,6 +319,9 @@ class SegmentBackend:
                 self._discards.clear()
                 self._dedupe = DedupeWindow(self.settings.dedupe_window_s)
                 self.faults.reset()
+                # A fake emptied whole numbers as a fresh one does (partial resets keep counting).
+                self._seq = self._discard_seq = 0
+                self._ids = itertools.count(1)
                 return
             self._partitions.pop(write_key, None)
             self._log = deque(m for m in self._log if m.write_key != write_key)

@@ -1,12 +1,13 @@
-"""The checker: judges a replayed run against DESIGN.md's message rules and state rules, and explains each violation.
+"""The checker: judges a replayed run against every rule of DESIGN.md, and explains each violation.
 
 Checks are generators that yield `Finding`s (as jsonschema yields errors). The message rules judge
 every message Segment received during a sync against the contact state the history had at that
-sync (`harness.model.expectations`); the state rules judge, after each sync that reported success,
-the per-anonymousId trait views the fake Segment built. Lists removed from the integration are not
-judged. Each finding says, in one sentence, what was expected, what was seen, and where.
-
-Not judged here yet: `write-key`, `limits`, the fault rules and the hazards.
+sync (`harness.model.expectations`); `write-key` and `limits` judge the requests themselves
+(`harness.exchange_rules`); the state rules judge, after each sync that reported success, the
+per-anonymousId trait views the fake Segment built; the fault rules judge what the implementation
+did about the faults and crashes the history armed; the hazards (`harness.hazards`) are reported
+and never fail a run. Lists removed from the integration are not judged, and a hazard says so.
+Each finding says, in one sentence, what was expected, what was seen, and where.
 """
 
 from __future__ import annotations
@@ -23,13 +24,27 @@ from contracts.validator import list_trait_value_hint, source_validator
 from fake_listrak.store import address_key
 from fake_segment.dedupe import content_of
 from fake_segment.models import StoredMessage
+from harness.fakekit.faults import FiredFault
 
+from . import exchange_rules
+from .hazards import hazards
 from .history import Step
 from .model import ContactExpectation, SyncExpectation, expectations
 from .replay import Run, SyncRecord
 from .rules import get_rule
 
-__all__ = ["CHECKED_RULES", "MESSAGE_RULES", "STATE_RULES", "Finding", "check", "coverage", "iter_findings"]
+__all__ = [
+    "CHECKED_RULES",
+    "FAULT_RULES",
+    "HAZARDS",
+    "MESSAGE_RULES",
+    "STATE_RULES",
+    "Finding",
+    "check",
+    "coverage",
+    "failing",
+    "iter_findings",
+]
 
 MESSAGE_RULES: Final = (
     "message-type",
@@ -41,6 +56,8 @@ MESSAGE_RULES: Final = (
     "list-trait-value",
     "list-trait-truth",
     "segment-spec",
+    "write-key",
+    "limits",
     "message-id-unique",
 )
 STATE_RULES: Final = (
@@ -49,7 +66,15 @@ STATE_RULES: Final = (
     "email-trait-present",
     "user-id-propagated",
 )
-CHECKED_RULES: Final = MESSAGE_RULES + STATE_RULES
+FAULT_RULES: Final = ("no-silent-loss", "retry-after", "token-refresh")
+HAZARDS: Final = (
+    "user-id-conflict",
+    "user-id-shared",
+    "redundant-message",
+    "undocumented-trait",
+    "removed-list-not-judged",
+)
+CHECKED_RULES: Final = MESSAGE_RULES + STATE_RULES + FAULT_RULES + HAZARDS
 
 # Anything that starts like a list trait, in any case or separator: the name rule judges the exact spelling.
 _LIST_TRAIT = re.compile(r"^listrak[ _-]?list", re.IGNORECASE)
@@ -113,6 +138,11 @@ def iter_findings(run: Run, exercised: Counter[str] | None = None) -> Iterator[F
     yield from _Checker(run, exercised if exercised is not None else Counter()).findings()
 
 
+def failing(findings: list[Finding]) -> list[Finding]:
+    """The findings that fail a run: every rule's but the hazards'."""
+    return [f for f in findings if f.rule not in HAZARDS]
+
+
 def coverage(run: Run, findings: list[Finding] | None = None) -> dict[str, tuple[int, int]]:
     """Rule id -> (times exercised, findings), for every rule the checker judges."""
     exercised: Counter[str] = Counter()
@@ -122,6 +152,11 @@ def coverage(run: Run, findings: list[Finding] | None = None) -> dict[str, tuple
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _fired(fault: FiredFault) -> str:
+    """One fired fault, as a report names it: `status on POST /v1/batch`."""
+    return f"{fault.action} on {fault.method} {fault.path}"
+
+
 def _show(value: Any) -> str:
     if value is _MISSING:
         return "nothing"
@@ -222,9 +257,97 @@ class _Checker:
         for sync in self.syncs:
             for ref, label, message in self._sent(sync.record):
                 yield from self._message(sync, ref, label, message)
+            yield from self._exchanges(sync)
             yield from self._message_ids(sync, first_ids)
-            if sync.record.outcome.ok:
-                yield from self._state(sync)
+            state = list(self._state(sync)) if sync.record.outcome.ok else []
+            yield from state
+            yield from self._silent_loss(sync, state)
+        yield from self._last_sync()
+        yield from self._hazards()
+
+    # -- the exchange rules ------------------------------------------------------------------
+    def _exchanges(self, sync: _Sync) -> Iterator[Finding]:
+        record, counts = sync.record, self.exercised
+        found = [
+            *exchange_rules.write_key(record.exchanges, self.run.history.write_key, sync.where, counts),
+            *exchange_rules.limits(record.exchanges, sync.where, counts),
+            *exchange_rules.retry_after(record.exchanges, sync.where, counts),
+            *exchange_rules.token_refresh(record.exchanges, sync.where, record.outcome.crashed, counts),
+        ]
+        for v in found:
+            yield self.finding(
+                v.rule,
+                sync,
+                steps=(sync.x.step,),
+                messages=v.messages,
+                expected=v.expected,
+                seen=v.seen,
+                explanation=v.explanation,
+            )
+
+    # -- the fault rules ---------------------------------------------------------------------
+    def _silent_loss(self, sync: _Sync, state: list[Finding]) -> Iterator[Finding]:
+        """no-silent-loss: a sync that faults or a crash hit and that still reports success leaves no state broken."""
+        record = sync.record
+        if not record.faults and not record.outcome.crashed:
+            return
+        self.exercised["no-silent-loss"] += 1
+        if not record.outcome.ok or not state:
+            return
+        hit = "; ".join(_fired(f) for f in record.faults[:3]) + ("; ..." if len(record.faults) > 3 else "")
+        rules = sorted({f.rule for f in state})
+        armed = tuple(i for i, _ in sync.x.faults)
+        yield self.finding(
+            "no-silent-loss",
+            sync,
+            steps=(*armed, sync.x.step),
+            messages=tuple(m for f in state[:1] for m in f.messages),
+            expected="a sync that reports failure, or one that delivered everything despite the faults",
+            seen=f"success, with {len(state)} state finding(s): {', '.join(rules)}",
+            explanation=(
+                f"{sync.where}, the sync reported success although faults hit it ({hit}), and it left the "
+                f"profiles wrong: {state[0].explanation}"
+            ),
+        )
+
+    def _last_sync(self) -> Iterator[Finding]:
+        """no-silent-loss: the history's last sync, with nothing armed against it, must succeed and so repair."""
+        if not self.syncs:
+            return
+        last = self.syncs[-1]
+        record = last.record
+        if record.faults or record.outcome.crashed or last.x.faults or last.x.crash:
+            return
+        self.exercised["no-silent-loss"] += 1
+        if record.outcome.ok:
+            return
+        said = record.outcome.error or "no reason given"
+        yield self.finding(
+            "no-silent-loss",
+            last,
+            steps=(last.x.step,),
+            expected="the last sync, which no fault or crash hit, reports success and repairs everything",
+            seen=f"failure: {said}",
+            explanation=(
+                f"{last.where}, the history's last sync reported failure ({said}) although neither fake failed "
+                "any of its requests, so no successful sync ever repaired the profiles."
+            ),
+        )
+
+    # -- hazards -----------------------------------------------------------------------------
+    def _hazards(self) -> Iterator[Finding]:
+        syncs = [(s.x, s.record.messages, dict(s.record.views)) for s in self.syncs]
+        for h in hazards(syncs, self.prefix, self.exercised):
+            sync = self.syncs[h.sync_index]
+            yield self.finding(
+                h.rule,
+                sync,
+                steps=(*h.steps, sync.x.step),
+                messages=h.messages,
+                expected=h.expected,
+                seen=h.seen,
+                explanation=h.explanation,
+            )
 
     @staticmethod
     def _sent(record: SyncRecord) -> Iterator[tuple[int | str, str, Any]]:

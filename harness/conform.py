@@ -18,6 +18,7 @@ No CLI code here: `harness.commands.conform` prints what `CampaignResult` holds.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from .checker import CHECKED_RULES, Finding, iter_findings
+from .checker import CHECKED_RULES, Finding, failing, iter_findings
 from .history import History
 from .impls import Implementation
-from .replay import Run, replay
-from .rules import CATALOGUE, REVISIONS, Rule, get_rule
+from .replay import Replayer, Run, needs_servers
+from .rules import CATALOGUE, REVISIONS
 from .strategies import histories
 
 __all__ = [
@@ -112,6 +113,14 @@ class CampaignResult:
     failures: list[Failure] = field(default_factory=list)
     shrink_examples: int = 0
     seed: int | None = None
+    # Wall time of the whole campaign, and the part of it spent inside the implementation's syncs.
+    seconds: float = 0.0
+    implementation_seconds: float = 0.0
+
+    @property
+    def harness_share(self) -> float:
+        """The share of wall time the harness itself took (generation, replay, checking, shrinking)."""
+        return 1.0 - self.implementation_seconds / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def ok(self) -> bool:
@@ -126,22 +135,11 @@ class CampaignResult:
             "revision": self.revision,
             "seed": self.seed,
             "examples": self.examples_run,
+            "seconds": round(self.seconds, 3),
+            "implementationSeconds": round(self.implementation_seconds, 3),
             "coverage": {rule: c.to_json() for rule, c in self.coverage.items()},
             "failures": [failure.to_json() for failure in self.failures],
         }
-
-
-def failing(findings: list[Finding]) -> list[Finding]:
-    """The findings whose rule can fail a run (hazards aside)."""
-    return [f for f in findings if _rule_fails(f.rule)]
-
-
-def _rule_fails(rule_id: str) -> bool:
-    try:
-        rule: Rule = get_rule(rule_id)
-    except LookupError:
-        return True  # a rule the catalogue does not know is not a hazard we can excuse
-    return rule.fails
 
 
 def rules_in_scope(revision: str | None) -> list[str]:
@@ -193,10 +191,11 @@ class Campaign:
         """Run the campaign; a `CampaignError` when something other than a rule violation stops it."""
         exercised: Counter[str] = Counter()
         violated: Counter[str] = Counter()
-        state = {"examples": 0, "shrink": 0, "failing": False}
+        state: dict[str, Any] = {"examples": 0, "shrink": 0, "failing": False, "impl_seconds": 0.0}
 
         def body(history: History) -> None:
-            run = replay(history, self.impl)
+            run = replayer.replay(history, self.impl)
+            state["impl_seconds"] += run.implementation_seconds
             counts: Counter[str] = Counter()
             findings = list(iter_findings(run, counts))
             bad = failing(findings)
@@ -213,7 +212,10 @@ class Campaign:
             if bad:
                 raise _Violation(run, findings)
 
-        strategy = histories(self.revision, max_steps=self.max_steps, faults=self.faults)
+        served = needs_servers(self.impl)
+        # Crash steps kill the implementation's process, so only a cmd: implementation gets them.
+        crashes = self.faults and served
+        strategy = histories(self.revision, max_steps=self.max_steps, faults=self.faults, crashes=crashes)
         test = given(strategy)(body)
         test = settings(
             max_examples=self.examples,
@@ -235,8 +237,10 @@ class Campaign:
         test._hypothesis_internal_database_key = hashlib.sha256(key.encode()).digest()  # type: ignore[attr-defined]
 
         failures: list[Failure] = []
+        began = time.monotonic()
         try:
-            test()
+            with Replayer(served=served) as replayer:
+                test()
         except _Violation as violation:
             # Hypothesis re-raises the exception of its last call: the minimal failing example.
             path = self._save(violation.run.history, violation.findings)
@@ -251,6 +255,8 @@ class Campaign:
             failures=failures,
             shrink_examples=int(state["shrink"]),
             seed=self.seed,
+            seconds=time.monotonic() - began,
+            implementation_seconds=float(state["impl_seconds"]),
         )
 
     def _coverage(self, exercised: Counter[str], violated: Counter[str]) -> dict[str, RuleCoverage]:

@@ -1,9 +1,11 @@
-"""Implementations the harness runs at a history's `sync` steps: the reference, or a Python callable.
+"""Implementations the harness runs at a history's `sync` steps: the reference, a Python callable, or a command.
 
 Every implementation gets the same `SyncContext`: exactly the values of DESIGN.md's `cmd:` table
 (`env()` spells them as that table's variables), plus, for in-process runs, the httpx transports
-that reach the fakes without a socket. An implementation answers with a `SyncOutcome`: did the
-sync report success, and if not, what it said.
+that reach the fakes without a socket, and, for a history's crash step, how many requests the
+implementation's process may make before it is killed. An implementation answers with a
+`SyncOutcome`: did the sync report success, and if not, what it said. `cmd:COMMAND` lives in
+`harness.cmd_impl`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from harness.reference import ConfigError, ListConfig, SyncConfig, sync
+
+if TYPE_CHECKING:
+    from harness.cmd_impl import Tripwire
 
 __all__ = [
     "ImplError",
@@ -51,6 +56,15 @@ class SyncContext:
     state_dir: Path
     listrak_transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
     segment_transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
+    # The history's crash step: kill the implementation's process once the fakes have seen this
+    # many of its requests (`cmd:` only), through the tripwire in front of both served fakes.
+    crash_after: int | None = None
+    tripwire: Tripwire | None = field(default=None, repr=False, compare=False)
+    # In-process replays run on virtual time: an implementation that waits (a backoff, a Retry-After)
+    # calls `sleep`, which moves the replay's clock instead of the wall clock, and measures elapsed
+    # time with `monotonic`. None (served replays) means real time.
+    sleep: Callable[[float], None] | None = field(default=None, repr=False, compare=False)
+    monotonic: Callable[[], float] | None = field(default=None, repr=False, compare=False)
 
     def env(self) -> dict[str, str]:
         """The environment a `cmd:` implementation gets, with DESIGN.md's variable names."""
@@ -78,6 +92,11 @@ class SyncOutcome:
     ok: bool
     error: str | None = None
     seconds: float = 0.0
+    # What a `cmd:` implementation printed (each cut to its last part when long).
+    stdout: str = ""
+    stderr: str = ""
+    # True when a crash step killed the implementation mid-run: it could not report, so `ok` is False.
+    crashed: bool = False
 
 
 class Implementation(Protocol):
@@ -96,10 +115,11 @@ class ReferenceImpl:
     def __init__(
         self,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         request_timeout: float = 5.0,
         retry_deadline: float = 15.0,
     ) -> None:
+        # None waits as the context says (virtual time in-process, real time otherwise).
         self.sleep = sleep
         self.request_timeout = request_timeout
         self.retry_deadline = retry_deadline
@@ -128,7 +148,8 @@ class ReferenceImpl:
         if not context.lists:
             return SyncOutcome(True, None, 0.0)
         try:
-            report = sync(self.config(context), sleep=self.sleep)
+            sleep = self.sleep or context.sleep or time.sleep
+            report = sync(self.config(context), sleep=sleep, monotonic=context.monotonic or time.monotonic)
         except ConfigError as exc:
             return SyncOutcome(False, f"configuration error: {exc}", time.monotonic() - started)
         error = None if report.ok else report.summary()
@@ -189,7 +210,7 @@ def _import(target: str) -> Callable[[SyncContext], Any]:
 
 
 def parse_impl(spec: str) -> Implementation:
-    """The implementation an IMPL spec names: `reference` or `python:package.module:function`."""
+    """The implementation an IMPL spec names: `reference`, `python:package.module:function` or `cmd:COMMAND`."""
     text = spec.strip()
     if text == "reference":
         return ReferenceImpl()
@@ -197,5 +218,10 @@ def parse_impl(spec: str) -> Implementation:
     if colon and kind == "python":
         return PythonImpl(rest)
     if colon and kind == "cmd":
-        raise ImplError(f"{spec!r}: cmd: implementations are not supported yet; use reference or python:module:func")
+        if not rest.strip():
+            raise ImplError(f"expected cmd:COMMAND with a shell command after 'cmd:', saw {spec!r}")
+        # Imported here: cmd_impl builds on this module's SyncContext and SyncOutcome.
+        from harness.cmd_impl import CmdImpl
+
+        return CmdImpl(rest)
     raise ImplError(f"expected reference, python:package.module:function or cmd:COMMAND, saw {spec!r}")

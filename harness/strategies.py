@@ -127,6 +127,8 @@ def _fits(found: Field, value: str) -> bool:
 
 # -- faults --------------------------------------------------------------------------------------
 _times = st.integers(1, 3)
+# The fake Listrak's API paths (a fault's path is a regular expression the whole path must match).
+API_PATHS = "/email/v1/.*"
 
 
 def segment_faults() -> st.SearchStrategy[dict[str, object]]:
@@ -151,7 +153,11 @@ def listrak_faults() -> st.SearchStrategy[dict[str, object]]:
     """Fault specs for the fake Listrak: 500/503, revoked tokens (the next call gets a 401) and drops."""
     return st.one_of(
         st.fixed_dictionaries({"action": st.just("status"), "status": st.sampled_from((500, 503)), "times": _times}),
-        st.fixed_dictionaries({"action": st.just("revoke_tokens"), "times": _times}),
+        # Aimed at the API, not the token endpoint: the token in hand dies, and the request (or, with
+        # after, the next one) gets a 401 that the sync must answer by fetching a new token.
+        st.fixed_dictionaries(
+            {"action": st.just("revoke_tokens"), "path": st.just(API_PATHS), "after": st.booleans(), "times": _times}
+        ),
         st.fixed_dictionaries({"action": st.just("drop"), "times": _times}),
     )
 

@@ -9,11 +9,13 @@ import argparse
 import json
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.checker import Finding
+from harness.checker import HAZARDS, Finding, failing
 from harness.conform import DEFAULT_DATABASE, DEFAULT_FAILURES, CampaignResult, Progress, RuleCoverage
 from harness.history import History
 from harness.rules import REVISIONS
@@ -25,6 +27,7 @@ __all__ = [
     "format_findings",
     "run_conform",
     "write_json",
+    "write_reports",
 ]
 
 _WIDTH = 100
@@ -67,6 +70,15 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument("--no-database", action="store_true", help="keep no example database")
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument(
+        "--junit", type=Path, metavar="PATH", help="write the report as JUnit XML, one testcase per rule (for CI)"
+    )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="write the report as one self-contained HTML page, each failure drawn as a marked timeline",
+    )
+    parser.add_argument(
         "--progress-every", type=_positive, default=10, metavar="N", help="a progress line every N examples"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -104,20 +116,56 @@ def run_conform(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _error(str(exc))
+    started, began = datetime.now(UTC), time.monotonic()
     try:
         result = campaign.run(progress=None if args.quiet else _progress_printer(args.progress_every))
     except CampaignError as exc:
         return _error(f"the campaign stopped: {exc}")
     except OSError as exc:
         return _error(f"cannot save a failure under {args.save_failures}: {exc.strerror or exc}")
+    seconds = time.monotonic() - began
 
     print(format_result(result))
-    if args.report_json is not None:
-        try:
-            write_json(args.report_json, result.to_json())
-        except OSError as exc:
-            return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
+    status = write_reports(
+        result,
+        report_json=args.report_json,
+        junit=args.junit,
+        html=args.html,
+        seconds=seconds,
+        timestamp=started,
+    )
+    if status is not None:
+        return status
     return 0 if result.ok else 1
+
+
+def write_reports(
+    result: CampaignResult,
+    *,
+    report_json: Path | None = None,
+    junit: Path | None = None,
+    html: Path | None = None,
+    seconds: float = 0.0,
+    timestamp: datetime | None = None,
+    command: str = "conform",
+) -> int | None:
+    """Write each report asked for; None when all were written, else 2 after the `_error` line for the first failing."""
+    from harness.report_html import write_html
+    from harness.report_junit import write_junit
+
+    writers: list[tuple[Path | None, Callable[[Path], None]]] = [
+        (report_json, lambda path: write_json(path, result.to_json())),
+        (junit, lambda path: write_junit(result, path, seconds=seconds, timestamp=timestamp, command=command)),
+        (html, lambda path: write_html(result, path, command=command)),
+    ]
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as exc:
+            return _error(f"cannot write {path}: {exc.strerror or exc}", command)
+    return None
 
 
 def _error(message: str, command: str = "conform") -> int:
@@ -166,7 +214,7 @@ def format_result(result: CampaignResult) -> str:
     if result.ok:
         parts.append(f"OK: no rule violated in {result.examples_run} histories")
     else:
-        rules = sorted({f.rule for failure in result.failures for f in failure.findings})
+        rules = sorted({f.rule for failure in result.failures for f in failing(failure.findings)})
         parts.append(f"FAILED: {', '.join(rules)} violated (minimal history saved: {result.failures[0].path})")
     return "\n\n".join(parts)
 
@@ -180,12 +228,16 @@ def format_coverage(rows: Iterable[RuleCoverage]) -> str:
     unchecked = 0
     for r in rows:
         if r.checked:
-            lines.append(f"{r.rule:<{width}}  {r.exercised:>9}  {r.passed:>9}  {r.violated:>9}")
+            hazard = "  hazard: reported, never a failure" if r.rule in HAZARDS else ""
+            lines.append(f"{r.rule:<{width}}  {r.exercised:>9}  {r.passed:>9}  {r.violated:>9}{hazard}")
         else:
             unchecked += 1
             lines.append(f"{r.rule:<{width}}  {'-':>9}  {'-':>9}  {'-':>9}  not checked")
     checked = len(rows) - unchecked
-    lines.append(f"{checked} rules checked; {unchecked} not checked (the checker does not judge them yet)")
+    if unchecked:
+        lines.append(f"{checked} rules checked; {unchecked} not checked (the checker does not judge them)")
+    else:
+        lines.append(f"all {checked} rules checked")
     return "\n".join(lines)
 
 
@@ -208,7 +260,8 @@ def format_findings(findings: list[Finding]) -> str:
         return "No findings."
     blocks = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
     for finding in findings:
-        lines = [f"[{finding.rule}] (sync {finding.sync}, step {finding.sync_step + 1})"]
+        hazard = "hazard " if finding.rule in HAZARDS else ""
+        lines = [f"[{hazard}{finding.rule}] (sync {finding.sync}, step {finding.sync_step + 1})"]
         lines.append(_wrap(finding.explanation, "  "))
         lines.append(_wrap(f"expected: {finding.expected}", "  "))
         lines.append(_wrap(f"seen:     {finding.seen}", "  "))

@@ -72,8 +72,8 @@ class SyncConfig:
         for name in ("listrak_client_id", "listrak_client_secret", "segment_write_key"):
             if not getattr(self, name):
                 raise ConfigError(f"Missing {_ENV_OF[name]} (or --{name.replace('_', '-')}): the sync needs it.")
-        if not self.lists:
-            raise ConfigError("No lists to sync: set LISTRAK_SEGMENT_LISTS, --list, or [[lists]] in the config file.")
+        # An empty list of lists is allowed: the integration has none yet (or none left), and the sync
+        # has nothing to do; not naming any lists at all is refused where the settings are read.
         ids = [entry.list_id for entry in self.lists]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"A list is configured twice: {sorted(ids)}.")

@@ -60,6 +60,17 @@ def test_reset_of_one_write_key_keeps_the_others_and_their_dedupe(backend: Segme
     assert [d.reason for d in backend.discards()] == ["duplicate"]
 
 
+def test_a_whole_reset_numbers_messages_from_one_again(backend: SegmentBackend) -> None:
+    backend.ingest("batch", body(identify("a@x.io"), {"type": "identify"}), authorization=AUTH)
+    assert [m.seq for m in backend.messages()] == [1] and [d.seq for d in backend.discards()] == [1]
+    backend.reset("wk")  # one write key: the numbers go on
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "b@x.io"}'), authorization=AUTH)
+    assert [m.seq for m in backend.messages()] == [2]
+    backend.reset()
+    backend.ingest("identify", io.BytesIO(b'{"anonymousId": "c@x.io"}'), authorization=AUTH)
+    assert [m.seq for m in backend.messages()] == [1]
+
+
 def test_lowering_retention_evicts_at_once(backend: SegmentBackend) -> None:
     backend.ingest("batch", body(*(identify(f"c{i}@x.io") for i in range(5))), authorization=AUTH)
     backend.update_settings(retention=2)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.impls import ImplError, PythonImpl, ReferenceImpl, SyncContext, parse_impl
+from harness.cmd_impl import CmdImpl
+from harness.impls import ImplError, PythonImpl, ReferenceImpl, SyncContext, SyncOutcome, parse_impl
 
 
 def _context(lists: tuple[dict[str, int], ...] = ({"listId": 7, "profileFieldId": 5}, {"listId": 8})) -> SyncContext:
@@ -36,6 +37,13 @@ def test_parse_python_imports_the_function() -> None:
     assert impl.name == "python:broken_syncs:succeeds"
 
 
+def test_parse_cmd_gives_a_shell_command_implementation() -> None:
+    impl = parse_impl("cmd:./my-sync --quiet")
+    assert isinstance(impl, CmdImpl)
+    assert impl.command == "./my-sync --quiet"
+    assert impl.name == "cmd:./my-sync --quiet"
+
+
 @pytest.mark.parametrize(
     ("spec", "words"),
     [
@@ -43,7 +51,8 @@ def test_parse_python_imports_the_function() -> None:
         ("python:broken_syncs:missing", "has no attribute 'missing'"),
         ("python:broken_syncs", "expected python:package.module:function"),
         ("python:broken_syncs:NOT_CALLABLE", "expected a callable, saw int"),
-        ("cmd:./my-sync", "cmd: implementations are not supported yet"),
+        ("cmd:", "expected cmd:COMMAND with a shell command after 'cmd:'"),
+        ("cmd:   ", "expected cmd:COMMAND with a shell command after 'cmd:'"),
         ("java:Sync", "expected reference, python:package.module:function or cmd:COMMAND"),
         ("", "expected reference"),
     ],
@@ -107,3 +116,10 @@ def test_reference_config_carries_the_lists_and_short_deadlines() -> None:
 def test_reference_with_no_integrated_list_succeeds_without_running() -> None:
     outcome = ReferenceImpl().run(_context(lists=()))
     assert outcome.ok and outcome.error is None
+
+
+def test_new_context_and_outcome_fields_default_so_existing_callers_keep_working() -> None:
+    context = _context()
+    assert (context.crash_after, context.tripwire) == (None, None)
+    outcome = SyncOutcome(True)
+    assert (outcome.stdout, outcome.stderr, outcome.crashed) == ("", "", False)

@@ -87,7 +87,7 @@ def test_a_sync_with_nothing_integrated_sends_nothing() -> None:
 
 def test_a_crash_step_is_refused_with_a_clear_error() -> None:
     history = History((CreateList(7), Integrate(7), Crash(2), Sync()))
-    with pytest.raises(ReplayError, match=r"step 3 \(crash .*\): crash steps need a cmd: implementation"):
+    with pytest.raises(ReplayError, match=r"step 3 \(crash .*\): a crash step kills .*, so it needs a cmd: impl"):
         replay(history, ReferenceImpl())
 
 

@@ -83,6 +83,13 @@ def test_a_config_file_alone_configures_a_sync(tmp_path):
     assert config.state_dir == Path("/var/lib/sync")
 
 
+def test_an_empty_list_of_lists_is_a_sync_with_nothing_to_do_but_no_lists_at_all_is_refused():
+    assert load_config({}, {**ENV, "LISTRAK_SEGMENT_LISTS": "[]"}).lists == ()
+    without = {k: v for k, v in ENV.items() if k != "LISTRAK_SEGMENT_LISTS"}
+    with pytest.raises(ConfigError, match="No lists to sync: set LISTRAK_SEGMENT_LISTS"):
+        load_config({}, without)
+
+
 def test_lists_accept_digit_strings_and_snake_case_keys():
     assert parse_lists('[{"list_id": "7", "profile_field_id": "3"}]', "x") == (ListConfig(7, 3),)
 
@@ -90,7 +97,6 @@ def test_lists_accept_digit_strings_and_snake_case_keys():
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"LISTRAK_SEGMENT_LISTS": "[]"}, "No lists to sync"),
         ({"LISTRAK_SEGMENT_LISTS": '[{"listId": true}]'}, "listId must be a positive integer, saw True"),
         ({"LISTRAK_SEGMENT_LISTS": '[{"listId": 1, "profileFieldId": -5}]'}, "profileFieldId must be a positive"),
         ({"LISTRAK_SEGMENT_LISTS": "[101]"}, "must be an object with listId"),

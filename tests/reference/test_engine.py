@@ -56,6 +56,18 @@ def test_backfill_sets_list_trait_email_and_user_id_on_each_subscribed_profile(m
     assert by_address["c@x.io"]["userId"] == "u-c"
 
 
+def test_no_integrated_list_is_a_successful_sync_that_sends_nothing(make_world, mode):
+    world = seeded(make_world, mode)
+    synced(world)
+    before = len(world.messages())
+    outcome = world.sync(lists="[]") if mode == CLI else world.sync(lists=())
+    assert outcome.ok, outcome.stderr
+    assert "no lists are integrated: nothing to sync" in outcome.stderr
+    assert len(world.messages()) == before
+    # What the earlier run delivered stays: a list that left the integration is not retracted.
+    assert world.views()["a@x.io"][world.trait()] is True
+
+
 def test_second_sync_without_changes_sends_nothing(make_world, mode):
     world = seeded(make_world, mode)
     synced(world)
