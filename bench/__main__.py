@@ -6,7 +6,7 @@ import platform
 import sys
 import time
 
-from bench import listrak, segment, sync
+from bench import conform, listrak, segment, sync
 
 
 def main() -> int:
@@ -15,7 +15,12 @@ def main() -> int:
         f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
     missed = 0
-    sections = (("fake Segment", segment.run), ("fake Listrak", listrak.run), ("reference sync", sync.run))
+    sections = (
+        ("fake Segment", segment.run),
+        ("fake Listrak", listrak.run),
+        ("reference sync", sync.run),
+        ("conformance engine", conform.run),
+    )
     chosen = set(sys.argv[1:])
     for title, section in sections:
         if chosen and section.__module__.rpartition(".")[2] not in chosen:

@@ -103,7 +103,7 @@ def _partition() -> str | None:
 
 
 def _inject_fault() -> Response | None:
-    if request.blueprint != api.name:
+    if request.blueprint != api.name or not backend().faults.armed:
         return None
     partition = _partition()
     fault = backend().faults.check(request.method, request.path, partition)

@@ -168,7 +168,7 @@ class Campaign:
         revision: str | None = None,
         examples: int = 100,
         seed: int | None = None,
-        faults: bool = False,
+        faults: bool = True,
         max_steps: int = 30,
         save_failures: Path = DEFAULT_FAILURES,
         database: Path | None = DEFAULT_DATABASE,

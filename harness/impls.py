@@ -166,10 +166,17 @@ class PythonImpl:
     `ok` is False (a reference `SyncReport`); anything else is success.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, function: Callable[[SyncContext], Any] | None = None) -> None:
         self.name = f"python:{target}"
         self.target = target
-        self.function = _import(target)
+        self.function = function if function is not None else _import(target)
+
+    @classmethod
+    def from_function(cls, function: Callable[[SyncContext], Any]) -> PythonImpl:
+        """A callable of the caller's own (a test's sync, a lambda), named `module:qualname` as a spec would name it."""
+        module = getattr(function, "__module__", None) or "__main__"
+        name = getattr(function, "__qualname__", None) or type(function).__name__
+        return cls(f"{module}:{name}", function)
 
     def run(self, context: SyncContext) -> SyncOutcome:
         started = time.monotonic()

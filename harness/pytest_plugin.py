@@ -1,14 +1,19 @@
-"""pytest fixtures for the fakes, registered under `pytest11`.
+"""pytest fixtures for the fakes and for certifying a sync, registered under `pytest11`.
 
 `fake_segment` gives each test its own write key on one session-wide server, and `fake_listrak`
 its own OAuth client (a Listrak account), so tests never see each other's data and need no global
 reset. Override `fake_segment_options` / `fake_listrak_options` (session scope) to configure them.
+
+`conformance(impl, **options)` runs a conformance campaign (`harness.testing.assert_conforms`)
+against `cmd:...`, `python:...` or a callable, saves minimal failing histories under the test's
+tmp_path, and fails the test with the readable findings.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,8 +21,10 @@ import pytest
 if TYPE_CHECKING:
     from fake_listrak.fake import FakeListrak, ListrakAccount
     from fake_segment.server import FakeSegment, WriteKeyView
+    from harness.conform import CampaignResult
 
 __all__ = [
+    "conformance",
     "fake_listrak",
     "fake_listrak_options",
     "fake_listrak_server",
@@ -73,3 +80,23 @@ def fake_listrak(fake_listrak_server: FakeListrak) -> Iterator[ListrakAccount]:
     yield account
     fake_listrak_server.backend.reset(account.client_id)
     fake_listrak_server.backend.unregister_client(account.client_id)
+
+
+@pytest.fixture
+def conformance(tmp_path: Path) -> Callable[..., CampaignResult]:
+    """`conformance(impl, examples=100, revision=None, faults=True, seed=None)`: certify a sync or fail the test.
+
+    Failures are saved under this test's tmp_path (pass `save_failures=` to keep them elsewhere), and
+    the test fails with the report `listrak-harness conform` prints, without a Python traceback.
+    """
+    from harness.testing import ConformanceError, assert_conforms
+
+    def certify(impl: Any, **options: Any) -> CampaignResult:
+        options.setdefault("save_failures", tmp_path / "failures")
+        options.setdefault("database", tmp_path / "examples")
+        try:
+            return assert_conforms(impl, **options)
+        except ConformanceError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    return certify

@@ -411,7 +411,7 @@ def _step(draw: st.DrawFn, b: _Builder, action: str, ids: Callable[[], int]) -> 
         target = _pick(draw, ("segment", "listrak"))
         return InjectFault(target, draw(_SEGMENT_FAULTS if target == "segment" else _LISTRAK_FAULTS))
     if action == "crash":
-        return Crash(draw(st.integers(1, 8))) if m.pending_crash is None else None
+        return Crash(draw(st.integers(1, 6))) if m.pending_crash is None else None
     if action == "pass":
         return None
     return Sync()

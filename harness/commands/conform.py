@@ -18,6 +18,7 @@ from typing import Any
 from harness.checker import HAZARDS, Finding, failing
 from harness.conform import DEFAULT_DATABASE, DEFAULT_FAILURES, CampaignResult, Progress, RuleCoverage
 from harness.history import History
+from harness.report_junit import replay_command
 from harness.rules import REVISIONS
 
 __all__ = [
@@ -49,7 +50,13 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--revision", choices=REVISIONS, help="documentation revision (default: each history draws one)"
     )
-    parser.add_argument("--faults", action="store_true", help="inject faults on both fakes between syncs")
+    parser.add_argument(
+        "--faults",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="inject faults on both fakes between syncs, and for cmd: crash steps (default: on, so that the fault "
+        "rules are exercised; --no-faults for clean histories only)",
+    )
     parser.add_argument(
         "--max-steps", type=_positive, default=30, metavar="N", help="steps in a history at most (default 30)"
     )
@@ -210,7 +217,7 @@ def format_result(result: CampaignResult) -> str:
         format_coverage(result.coverage.values()),
     ]
     for failure in result.failures:
-        parts.append(format_failure(failure.path, failure.run.history, failure.findings))
+        parts.append(format_failure(failure.path, failure.run.history, failure.findings, result.implementation))
     if result.ok:
         parts.append(f"OK: no rule violated in {result.examples_run} histories")
     else:
@@ -241,12 +248,12 @@ def format_coverage(rows: Iterable[RuleCoverage]) -> str:
     return "\n".join(lines)
 
 
-def format_failure(path: Path, history: History, findings: list[Finding]) -> str:
+def format_failure(path: Path, history: History, findings: list[Finding], impl: str = "IMPL") -> str:
     """One failure: where the history is saved, its steps, and its findings."""
     return "\n".join(
         [
             f"FAILURE: minimal history saved as {path}",
-            f"  replay it: listrak-harness replay {path} --impl IMPL",
+            f"  replay it: {replay_command(path, impl)}",
             f"History (revision {history.revision}):",
             history.describe(),
             format_findings(findings),

@@ -318,6 +318,11 @@ class FaultEngine:
             self._armed = [a for a in self._armed if partition is not None and a.fault.partition != partition]
             self._fired = [f for f in self._fired if partition is not None and f.partition != partition]
 
+    @property
+    def armed(self) -> bool:
+        """Whether any fault is armed: a racy peek, for callers that skip work (finding a partition) when none is."""
+        return bool(self._armed)
+
     def check(self, method: str, path: str, partition: str | None = None) -> Fault | None:
         """The fault that hits this request, if any: the first armed match that fires (and is used up)."""
         if not self._armed:  # the common case, no lock needed for a racy emptiness peek

@@ -278,3 +278,12 @@ def test_fired_records_carry_the_clock_time_and_reset_forgets_them() -> None:
     engine.reset()
     assert engine.fired() == []
     assert engine.list() == []
+
+
+def test_armed_says_whether_any_fault_waits() -> None:
+    engine = FaultEngine()
+    assert engine.armed is False
+    engine.add(parse_fault({"action": "status", "status": 500, "times": 1}))
+    assert engine.armed is True
+    assert engine.check("GET", "/x") is not None
+    assert engine.armed is False  # used up

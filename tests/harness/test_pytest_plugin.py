@@ -84,3 +84,26 @@ def test_each_test_gets_its_own_listrak_account(pytester: pytest.Pytester) -> No
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_the_conformance_fixture_passes_a_conforming_sync_and_fails_a_broken_one_readably(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from broken_syncs import omit_removal
+
+        def test_reference(conformance):
+            result = conformance("reference", examples=5, seed=1)
+            assert result.ok and result.examples_run == 5
+
+        def test_broken(conformance, tmp_path):
+            conformance(omit_removal, examples=60, seed=1, max_steps=12)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    text = result.stdout.str()
+    assert "FAILED: unsubscribed-trait-removed violated" in text
+    assert "minimal history saved as" in text and "failures/unsubscribed-trait-removed-" in text
+    assert "Traceback" not in text and "def certify" not in text  # the report, not the harness's insides
