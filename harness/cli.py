@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.commands.check import add_check_parser
 from harness.commands.conform import add_conform_parser
 from harness.commands.replay import add_replay_parser
 from harness.commands.rules import add_rules_parser
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules_parser(commands)
     add_conform_parser(commands)
     add_replay_parser(commands)
+    add_check_parser(commands)
     return parser
 
 
@@ -72,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.commands.replay import run_replay
 
         return run_replay(args)
+    if args.command == "check":
+        from harness.commands.check import run_check
+
+        return run_check(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -38,7 +38,7 @@ from harness.fakekit.transport import FakeTransport
 from .apply import apply_step, is_listrak_step
 from .cmd_impl import Tripwire
 from .exchanges import Exchange, ExchangeLog
-from .history import Crash, History, InjectFault, Integrate, RemoveIntegration, Sync, step_label
+from .history import Crash, History, InjectFault, Integrate, RemoveIntegration, Step, Sync, step_label
 from .impls import Implementation, SyncContext, SyncOutcome
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LISTRAK_URL",
     "SEGMENT_URL",
+    "LiveReplay",
     "ReplayError",
     "Replayer",
     "Run",
@@ -195,56 +196,91 @@ class Replayer:
         """Replay `history` against `impl` on emptied fakes; HistoryError for an illegal history."""
         history.validate()
         if not self.served and any(isinstance(step, Crash) for step in history.steps):
-            index, step = next((i, s) for i, s in enumerate(history.steps) if isinstance(s, Crash))
+            index, crash = next((i, s) for i, s in enumerate(history.steps) if isinstance(s, Crash))
             raise ReplayError(
-                f"{step_label(index, step)}: a crash step kills the implementation's process, so it needs a "
+                f"{step_label(index, crash)}: a crash step kills the implementation's process, so it needs a "
                 "cmd: implementation"
             )
+        with self.live(impl, history.revision, history.write_key) as live:
+            for step in history.steps:
+                live.apply(step)
+            return live.run()
+
+    def live(self, impl: Implementation, revision: str, write_key: str) -> LiveReplay:
+        """A replay fed one step at a time (a state machine's), on this replayer's emptied fakes.
+
+        Steps are applied as they come, unchecked: the caller keeps the history valid (the state
+        machine does, through the same model the strategies use). Close it (or use `with`).
+        """
         # Every history starts from the same fakes at the same time, so a replay repeats a campaign's run.
         self.clock.set(self._epoch)
         self.listrak.backend.reset()
         self.segment.backend.reset()
         self.log.clear()
-        with tempfile.TemporaryDirectory(prefix="listrak-harness-", dir=_STATE_ROOT) as state_dir:
-            records = _Replay(self, history, impl, Path(state_dir)).run()
-        return Run(history, impl.name, tuple(records))
+        return LiveReplay(self, impl, revision, write_key)
 
 
-class _Replay:
-    """One history's replay: the integration so far, and where the logs stood at the last sync."""
+class LiveReplay:
+    """One history's replay, step by step: the integration so far, and where the logs stood at the last sync."""
 
-    def __init__(self, replayer: Replayer, history: History, impl: Implementation, state_dir: Path) -> None:
+    def __init__(self, replayer: Replayer, impl: Implementation, revision: str, write_key: str) -> None:
         self.r = replayer
-        self.history = history
         self.impl = impl
-        self.state_dir = state_dir
-        self.write_key = history.write_key
+        self.revision = revision
+        self.write_key = write_key
+        self._scratch = tempfile.TemporaryDirectory(prefix="listrak-harness-", dir=_STATE_ROOT)
+        self.state_dir = Path(self._scratch.name)
+        self.steps: list[Step] = []
+        self.records: list[SyncRecord] = []
         self.integration: dict[int, int | None] = {}
         self.crash_after: int | None = None
         self.seen = {"seq": 0, "discards": 0, "segment": 0, "listrak": 0, "exchanges": 0}
 
-    def run(self) -> list[SyncRecord]:
-        records: list[SyncRecord] = []
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the implementation's state directory (safe to call twice)."""
+        self._scratch.cleanup()
+
+    def apply(self, step: Step) -> SyncRecord | None:
+        """Carry out one step; a `sync` step runs the implementation and returns what it did."""
+        index = len(self.steps)
+        if isinstance(step, Crash) and not self.r.served:
+            raise ReplayError(
+                f"{step_label(index, step)}: a crash step kills the implementation's process, so it needs a "
+                "cmd: implementation"
+            )
+        self.steps.append(step)
         account, segment = self.r.account, self.r.segment
-        for index, step in enumerate(self.history.steps):
-            if is_listrak_step(step):
-                apply_step(account, step, index)
-            elif isinstance(step, Integrate):
-                self.integration[step.list_id] = step.field_id
-            elif isinstance(step, RemoveIntegration):
-                del self.integration[step.list_id]
-            elif isinstance(step, InjectFault):
-                if step.target == "segment":
-                    segment.backend.faults.add(parse_fault({**step.fault, "partition": self.write_key}))
-                else:
-                    account.add_fault(step.fault)
-            elif isinstance(step, Crash):
-                self.crash_after = step.after_requests
-            elif isinstance(step, Sync):
-                records.append(self._sync(len(records) + 1, index))
-            else:  # pragma: no cover - every step type is handled above
-                raise ReplayError(f"{step_label(index, step)}: no way to replay a {step.kind} step")
-        return records
+        if is_listrak_step(step):
+            apply_step(account, step, index)
+        elif isinstance(step, Integrate):
+            self.integration[step.list_id] = step.field_id
+        elif isinstance(step, RemoveIntegration):
+            del self.integration[step.list_id]
+        elif isinstance(step, InjectFault):
+            if step.target == "segment":
+                segment.backend.faults.add(parse_fault({**step.fault, "partition": self.write_key}))
+            else:
+                account.add_fault(step.fault)
+        elif isinstance(step, Crash):
+            self.crash_after = step.after_requests
+        elif isinstance(step, Sync):
+            record = self._sync(len(self.records) + 1, index)
+            self.records.append(record)
+            return record
+        else:  # pragma: no cover - every step type is handled above
+            raise ReplayError(f"{step_label(index, step)}: no way to replay a {step.kind} step")
+        return None
+
+    def run(self) -> Run:
+        """The history so far and what each of its syncs did."""
+        history = History(tuple(self.steps), self.revision, self.write_key)
+        return Run(history, self.impl.name, tuple(self.records))
 
     def _context(self, crash_after: int | None) -> SyncContext:
         r = self.r
@@ -257,7 +293,7 @@ class _Replay:
             segment_api_url=r.segment_url + "/v1",
             segment_write_key=self.write_key,
             lists=tuple(_list_entry(lid, fid) for lid, fid in sorted(self.integration.items())),
-            revision=self.history.revision,
+            revision=self.revision,
             state_dir=self.state_dir,
             listrak_transport=listrak_transport,
             segment_transport=segment_transport,

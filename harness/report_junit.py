@@ -34,6 +34,7 @@ from .rules import REVISIONS, UnknownRule, get_rule
 __all__ = [
     "NOT_CHECKED",
     "NOT_EXERCISED",
+    "NOT_IN_CAPTURE",
     "RuleOutcome",
     "Status",
     "finding_text",
@@ -46,6 +47,9 @@ __all__ = [
 
 NOT_CHECKED = "not checked by this harness version"
 NOT_EXERCISED = "not exercised by the generated histories"
+NOT_IN_CAPTURE = "not exercised: a captured stream has no requests to judge"
+# `listrak-harness check` names its results `captured:PATH` (the messages file it judged).
+CAPTURED = "captured:"
 
 Status = Literal["failed", "skipped", "hazard", "passed"]
 
@@ -100,7 +104,8 @@ def rule_outcomes(result: CampaignResult) -> list[RuleOutcome]:
         elif not cov.checked:
             status, reason = "skipped", NOT_CHECKED
         elif cov.exercised == 0:
-            status, reason = "skipped", NOT_EXERCISED
+            captured = result.implementation.startswith(CAPTURED)
+            status, reason = "skipped", NOT_IN_CAPTURE if captured else NOT_EXERCISED
         else:
             status, reason = "passed", f"exercised {_times(cov.exercised)}, never violated"
         outcomes.append(RuleOutcome(cov, kind, status, reason, findings))
@@ -125,7 +130,11 @@ def _failure_reason(coverage: RuleCoverage, findings: tuple[tuple[Failure, Findi
 
 
 def replay_command(path: Path, implementation: str) -> str:
-    """The shell command that replays a saved history against the implementation that failed it."""
+    """The shell command that reproduces a failure: a replay of the saved history against the implementation
+    that failed it, or, for a captured stream, `check` of that stream against the history."""
+    if implementation.startswith(CAPTURED):
+        messages = implementation[len(CAPTURED) :]
+        return f"listrak-harness check --history {shlex.quote(str(path))} --messages {shlex.quote(messages)}"
     return f"listrak-harness replay {shlex.quote(str(path))} --impl {shlex.quote(implementation)}"
 
 

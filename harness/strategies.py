@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -417,6 +418,28 @@ def _step(draw: st.DrawFn, b: _Builder, action: str, ids: Callable[[], int]) -> 
     return Sync()
 
 
+# The story being drawn (builder, menu, field ids): `_STORY_STEP` is built once and reads it from
+# here, since building a strategy per step would cost more than drawing the step.
+_STORY: ContextVar[tuple[_Builder, list[str], Callable[[], int]]] = ContextVar("_STORY")
+
+
+@st.composite
+def _story_step(draw: st.DrawFn) -> None:
+    """One action of the story and the steps it adds. Its choices form one span, so the shrinker can
+    delete a whole step (a fault, a value change) at once without shifting the choices after it."""
+    b, menu, ids = _STORY.get()
+    action = _pick(draw, menu)
+    step = _step(draw, b, action, ids)
+    if step is None:
+        return
+    b.add(step)
+    if action in _CONTACT_ACTIONS and b.room() > 0 and draw(st.integers(0, 2)) == 2:
+        b.add(Sync())
+
+
+_STORY_STEP = _story_step()
+
+
 @st.composite
 def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bool, crashes: bool) -> History:
     chosen_revision = revision if revision is not None else _pick(draw, REVISIONS)
@@ -459,16 +482,11 @@ def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bo
     # The story: contacts come and go, values change, lists join and leave, syncs run. A change to
     # a contact is often followed at once by a sync, so that changes reach syncs one or two at a time.
     menu = _menu(theme, faults, crashes)
+    _STORY.set((b, menu, next_field_id))
     for _ in range(length):
         if b.room() <= 0:
             break
-        action = _pick(draw, menu)
-        step = _step(draw, b, action, next_field_id)
-        if step is None:
-            continue
-        b.add(step)
-        if action in _CONTACT_ACTIONS and b.room() > 0 and draw(st.integers(0, 2)) == 2:
-            b.add(Sync())
+        draw(_STORY_STEP)
 
     # End on a sync that nothing was armed against, so the last word is a clean run.
     if b.model.pending_faults or b.model.pending_crash is not None:

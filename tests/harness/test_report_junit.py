@@ -13,7 +13,15 @@ from harness.conform import Campaign, CampaignResult, Failure, RuleCoverage, fai
 from harness.history import CreateList, History, Integrate, Subscribe, Sync, Unsubscribe
 from harness.impls import parse_impl
 from harness.replay import Run
-from harness.report_junit import NOT_CHECKED, NOT_EXERCISED, junit_xml, replay_command, visible_text, write_junit
+from harness.report_junit import (
+    NOT_CHECKED,
+    NOT_EXERCISED,
+    NOT_IN_CAPTURE,
+    junit_xml,
+    replay_command,
+    visible_text,
+    write_junit,
+)
 from harness.rules import CATALOGUE
 
 OMIT = "python:broken_syncs:omit_removal"
@@ -243,3 +251,18 @@ def test_hostile_values_are_escaped_and_invisible_characters_written_out() -> No
 def test_visible_text_writes_out_what_xml_forbids_or_no_one_sees(text: str, shown: str) -> None:
     assert visible_text(text) == shown
     assert visible_text(shown) == shown
+
+
+def test_a_captured_stream_says_why_request_rules_were_not_exercised_and_how_to_check_it_again() -> None:
+    result = _result(
+        [RuleCoverage("write-key", checked=True, exercised=0), RuleCoverage("limits", checked=True, exercised=4)],
+        [],
+        implementation="captured:run 2.ndjson",
+    )
+    cases = _cases(_suite(junit_xml(result)))
+    assert [(c.tag, c.attrib["message"]) for c in cases["write-key"]] == [("skipped", NOT_IN_CAPTURE)]
+    assert list(cases["limits"]) == []
+    assert replay_command(Path("h.json"), "captured:run 2.ndjson") == (
+        "listrak-harness check --history h.json --messages 'run 2.ndjson'"
+    )
+    assert replay_command(Path("h.json"), "reference") == "listrak-harness replay h.json --impl reference"
