@@ -9,6 +9,7 @@ of `Violation`s, which the checker turns into findings with its own citations an
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,9 @@ def limits(exchanges: Sequence[Exchange], at: str, exercised: Counter[str]) -> I
                 f"{where} carries {len(items):,} messages, over Segment's limit of {BATCH_LIMIT_MESSAGES} a batch.",
             )
         for item in items:
-            size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+            # A single call is one message and Segment measures its body as sent (the fake refuses it unparsed);
+            # a batch's items are measured compact, as the fake measures them.
+            size = _compact_size(item) if batch else len(raw)
             if size > MESSAGE_LIMIT_BYTES:
                 mid = item.get("messageId") if isinstance(item, dict) else None
                 yield Violation(
@@ -126,12 +129,17 @@ def limits(exchanges: Sequence[Exchange], at: str, exercised: Counter[str]) -> I
                 )
 
 
+def _compact_size(item: Any) -> int:
+    return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
 def _seconds(text: str | None) -> float | None:
+    """Retry-After as seconds; None when it is not a number of seconds (an HTTP-date, `inf`, `nan`) to judge by."""
     try:
         value = float(text) if text is not None else None
     except ValueError:
         return None
-    return value if value is not None and value >= 0 else None
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
 
 
 def retry_after(exchanges: Sequence[Exchange], at: str, exercised: Counter[str]) -> Iterator[Violation]:

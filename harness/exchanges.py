@@ -104,8 +104,10 @@ class ExchangeLog:
             return tuple(self._exchanges[start:])
 
     def clear(self) -> None:
+        """Forget every exchange and number the next one 1 again (each history's requests count from 1)."""
         with self._lock:
             self._exchanges.clear()
+            self._next = 0
 
     def wrap(self, target: str, app: WSGIApplication) -> WSGIApplication:
         """`app` with every request (but `/_fake/` ones) kept under `target`."""
@@ -126,7 +128,12 @@ class ExchangeLog:
             self._next += 1
             seq = self._next
         body = _read_body(environ)
+        # The app gets the body as a server that de-chunks hands it on: whole, of known length, and ending
+        # where it ends, so a chunked body (no Content-Length) still reaches an app such as Werkzeug's, which
+        # otherwise reads a body of unknown length as empty.
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input_terminated"] = True
         answer: dict[str, Any] = {}
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:

@@ -51,6 +51,7 @@ def hazards(
     reported_conflict: set[str] = set()
     reported_shared: set[str] = set()
     reported_removed: set[int] = set()
+    reported_traits: set[str] = set()
     for index, (x, messages, views) in enumerate(syncs):
         where = f"At sync {x.number} (step {x.step + 1})"
         for stored in messages:
@@ -69,7 +70,7 @@ def hazards(
                 yield from _shared(index, where, stored, aid, uid, addresses, reported_shared)
             profile = profiles.setdefault(aid, {})
             traits = traits if isinstance(traits, dict) else {}
-            changes = {k: v for k, v in traits.items() if profile.get(k, None if v is None else _ABSENT) != v}
+            changes = {k: v for k, v in traits.items() if not _same(profile.get(k, None if v is None else _ABSENT), v)}
             new_user = isinstance(uid, str) and uid and last_user.get(aid) != uid
             if not changes and not new_user:
                 yield Hazard(
@@ -88,7 +89,10 @@ def hazards(
                     profile[key] = value
             if isinstance(uid, str) and uid:
                 last_user[aid] = uid
-            odd = sorted(k for k in traits if k != "email" and not _LIST_TRAIT.match(k))
+            # Each undocumented trait is reported once, at its first message: a sync that sends
+            # `firstName` on every contact gets one hazard, not one per contact.
+            odd = sorted(k for k in traits if k != "email" and not _LIST_TRAIT.match(k) and k not in reported_traits)
+            reported_traits.update(odd)
             if odd:
                 yield Hazard(
                     "undocumented-trait",
@@ -117,6 +121,19 @@ def hazards(
                 "the documentation says nothing about a removed list, so its trait is not judged.",
                 steps=(removed_at,),
             )
+
+
+def _same(kept: Any, sent: Any) -> bool:
+    """Whether a value sent leaves the kept one as it is: the same JSON value (so `1` replaces `true`, not `1.0`)."""
+    if isinstance(kept, int | float) and isinstance(sent, int | float) and not isinstance(kept, bool):
+        return not isinstance(sent, bool) and kept == sent
+    if type(kept) is not type(sent):
+        return False
+    if isinstance(kept, dict):
+        return kept.keys() == sent.keys() and all(_same(kept[k], sent[k]) for k in kept)
+    if isinstance(kept, list):
+        return len(kept) == len(sent) and all(_same(a, b) for a, b in zip(kept, sent, strict=True))
+    return bool(kept == sent)
 
 
 def _conflict(

@@ -195,6 +195,8 @@ class Replayer:
     def replay(self, history: History, impl: Implementation) -> Run:
         """Replay `history` against `impl` on emptied fakes; HistoryError for an illegal history."""
         history.validate()
+        if needs_servers(impl) and not self.served:
+            raise ReplayError(f"{impl.name} runs in its own process and needs served fakes: Replayer(served=True)")
         if not self.served and any(isinstance(step, Crash) for step in history.steps):
             index, crash = next((i, s) for i, s in enumerate(history.steps) if isinstance(s, Crash))
             raise ReplayError(

@@ -44,7 +44,7 @@ def test_a_violation_exits_1_is_saved_and_replay_reproduces_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "report.json"
-    argv = ["conform", "--impl", OMIT, "--examples", "60", "--seed", "1", "--max-steps", "12"]
+    argv = ["conform", "--impl", OMIT, "--examples", "60", "--seed", "1", "--max-steps", "30", "--no-faults"]
     status = main([*argv, "--save-failures", str(tmp_path / "f"), "--report-json", str(report), "--quiet"])
     captured = capsys.readouterr()
     assert status == 1
@@ -154,7 +154,7 @@ def test_conform_and_replay_write_junit_and_html_reports_of_a_violation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     junit, page = tmp_path / "junit.xml", tmp_path / "conform.html"
-    argv = ["conform", "--impl", OMIT, "--examples", "60", "--seed", "1", "--max-steps", "12", "--quiet"]
+    argv = ["conform", "--impl", OMIT, "--examples", "60", "--seed", "1", "--max-steps", "30", "--no-faults", "--quiet"]
     argv += ["--save-failures", str(tmp_path / "f"), "--no-database", "--junit", str(junit), "--html", str(page)]
     assert main(argv) == 1
     capsys.readouterr()

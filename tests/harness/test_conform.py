@@ -32,7 +32,9 @@ def test_reference_conforms_and_every_checked_rule_is_counted(tmp_path: Path) ->
 
 
 def test_a_violation_is_shrunk_saved_and_reproduced(tmp_path: Path) -> None:
-    campaign = Campaign(parse_impl(OMIT), examples=60, seed=1, max_steps=12, save_failures=tmp_path, database=None)
+    campaign = Campaign(
+        parse_impl(OMIT), examples=60, seed=1, max_steps=30, faults=False, save_failures=tmp_path, database=None
+    )
     result = campaign.run()
     assert not result.ok
     [failure] = result.failures

@@ -98,7 +98,7 @@ def test_the_conformance_fixture_passes_a_conforming_sync_and_fails_a_broken_one
             assert result.ok and result.examples_run == 5
 
         def test_broken(conformance, tmp_path):
-            conformance(omit_removal, examples=60, seed=1, max_steps=12)
+            conformance(omit_removal, examples=60, seed=1, max_steps=30, faults=False)
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")

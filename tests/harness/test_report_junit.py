@@ -34,7 +34,8 @@ def failing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
         parse_impl(OMIT),
         examples=60,
         seed=1,
-        max_steps=12,
+        max_steps=30,
+        faults=False,
         database=None,
         save_failures=tmp_path_factory.mktemp("failures"),
     )
@@ -50,7 +51,8 @@ def passing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
         parse_impl("reference"),
         examples=5,
         seed=3,
-        max_steps=12,
+        max_steps=30,
+        faults=False,
         database=None,
         save_failures=tmp_path_factory.mktemp("none"),
     )
