@@ -172,6 +172,7 @@ class Campaign:
         max_steps: int = 30,
         save_failures: Path = DEFAULT_FAILURES,
         database: Path | None = DEFAULT_DATABASE,
+        shrink: bool = True,
     ) -> None:
         if revision is not None and revision not in REVISIONS:
             raise ValueError(f"expected a revision among {', '.join(REVISIONS)}, saw {revision!r}")
@@ -185,6 +186,9 @@ class Campaign:
         self.max_steps = max_steps
         self.save_failures = Path(save_failures)
         self.database = database
+        # Without shrinking the first failing history is saved as found: for implementations slow
+        # enough (a process per sync, real waits) that hundreds of shrinking replays would not pay.
+        self.shrink = shrink
 
     # -- running -----------------------------------------------------------------------------
     def run(self, progress: Callable[[Progress], None] | None = None) -> CampaignResult:
@@ -227,7 +231,13 @@ class Campaign:
             verbosity=Verbosity.quiet,
             print_blob=False,
             # No explain phase: it traces every line (sys.settrace on 3.11), which makes shrinking ~5x slower.
-            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+            phases=[
+                Phase.explicit,
+                Phase.reuse,
+                Phase.generate,
+                Phase.target,
+                *([Phase.shrink] if self.shrink else []),
+            ],
         )(test)
         if self.seed is not None:
             test = hypothesis_seed(self.seed)(test)

@@ -75,6 +75,9 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help=f"Hypothesis example database, kept between runs (default {DEFAULT_DATABASE})",
     )
     parser.add_argument("--no-database", action="store_true", help="keep no example database")
+    parser.add_argument(
+        "--no-shrink", action="store_true", help="save the first failing history as found, without shrinking it"
+    )
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument(
         "--junit", type=Path, metavar="PATH", help="write the report as JUnit XML, one testcase per rule (for CI)"
@@ -120,6 +123,7 @@ def run_conform(args: argparse.Namespace) -> int:
             max_steps=args.max_steps,
             save_failures=args.save_failures,
             database=None if args.no_database else args.database,
+            shrink=not args.no_shrink,
         )
     except ValueError as exc:
         return _error(str(exc))
