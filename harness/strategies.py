@@ -9,6 +9,8 @@ steps return to the contact the last one touched, so that deep situations (a val
 and cleared across syncs) are common in 30 steps. Every choice shrinks towards the first list,
 address and value, the balanced theme, subscribes and syncs, and fewer steps.
 
+`Story` draws the same steps one at a time, for the conformance state machine (`harness.machine`).
+
 `situations(history)` names the situations a history puts an implementation in (an unsubscribe
 after a sync, a value shared by two addresses, ...), for tuning and for coverage reports.
 """
@@ -52,6 +54,7 @@ from .model import ContactState, ListrakModel, SyncExpectation
 __all__ = [
     "SITUATIONS",
     "TOKEN_LIFETIME_S",
+    "Story",
     "addresses",
     "histories",
     "listrak_faults",
@@ -440,6 +443,50 @@ def _story_step(draw: st.DrawFn) -> None:
 _STORY_STEP = _story_step()
 
 
+def _free_id(draw: st.DrawFn, taken: Callable[[int], bool]) -> int:
+    """A drawn id, or the next free one after it: ids are unique (field ids in the whole account)."""
+    wanted = draw(st.integers(1, 10_000))
+    while taken(wanted):
+        wanted += 1
+    return wanted
+
+
+def _field_ids(draw: st.DrawFn, b: _Builder) -> Callable[[], int]:
+    """A new field id at each call, drawn with `draw`."""
+    return lambda: _free_id(draw, b.model.field_lists.__contains__)
+
+
+def _setup(draw: st.DrawFn, b: _Builder, next_field_id: Callable[[], int]) -> None:
+    """One to three lists, each with its fields and, if it joins early, its integration. Each list's
+    steps come from one run of choices, so shrinking can drop a whole list."""
+    for position in range(3):
+        if b.room() <= 0 or (position > 0 and not draw(st.booleans())):
+            break
+        list_id = _free_id(draw, b.model.lists.__contains__)
+        b.add(CreateList(list_id, _pick(draw, _LIST_NAMES)))
+        b.list_ids.append(list_id)
+        b.plans[list_id] = _pick(draw, (_EARLY, _EARLY, _LATE) if position == 0 else (_EARLY, _LATE, _NEVER))
+        # The first list has a field, so the userId rules always have something to bite on.
+        for _ in range(draw(st.integers(1 if position == 0 else 0, 1))):
+            if b.room() > 0:
+                b.add(_new_field(draw, list_id, next_field_id()))
+        if b.plans[list_id] == _EARLY and b.room() > 0:
+            b.add(Integrate(list_id, _userid_field(draw, b.model, list_id)))
+
+
+def _close(b: _Builder) -> None:
+    """End on a sync that nothing was armed against, so the last word is a clean run."""
+    if b.model.pending_faults or b.model.pending_crash is not None:
+        b.add(Sync())
+    if not b.steps or not isinstance(b.steps[-1], Sync) or b.model.syncs[-1].faults or b.model.syncs[-1].crash:
+        b.add(Sync())
+
+
+def _reserve(faults: bool, crashes: bool) -> int:
+    """Steps kept back for the closing syncs: one, and one more to absorb what is still armed."""
+    return 2 if faults or crashes else 1
+
+
 @st.composite
 def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bool, crashes: bool) -> History:
     chosen_revision = revision if revision is not None else _pick(draw, REVISIONS)
@@ -451,33 +498,9 @@ def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bo
     length = draw(st.integers(0, 2 * max_steps))
     pool = draw(_POOLS)
     values = draw(_VALUE_POOLS)
-    b = _Builder(max_steps, 2 if faults or crashes else 1, theme, pool, values)
-
-    def free_id(taken: Callable[[int], bool]) -> int:
-        # Ids are unique (field ids in the whole account); a drawn id already taken becomes the next free one.
-        wanted = draw(st.integers(1, 10_000))
-        while taken(wanted):
-            wanted += 1
-        return wanted
-
-    def next_field_id() -> int:
-        return free_id(b.model.field_lists.__contains__)
-
-    # Setup: one to three lists, each with its fields and, if it joins early, its integration. Each
-    # list's steps come from one run of choices, so shrinking can drop a whole list.
-    for position in range(3):
-        if b.room() <= 0 or (position > 0 and not draw(st.booleans())):
-            break
-        list_id = free_id(b.model.lists.__contains__)
-        b.add(CreateList(list_id, _pick(draw, _LIST_NAMES)))
-        b.list_ids.append(list_id)
-        b.plans[list_id] = _pick(draw, (_EARLY, _EARLY, _LATE) if position == 0 else (_EARLY, _LATE, _NEVER))
-        # The first list has a field, so the userId rules always have something to bite on.
-        for _ in range(draw(st.integers(1 if position == 0 else 0, 1))):
-            if b.room() > 0:
-                b.add(_new_field(draw, list_id, next_field_id()))
-        if b.plans[list_id] == _EARLY and b.room() > 0:
-            b.add(Integrate(list_id, _userid_field(draw, b.model, list_id)))
+    b = _Builder(max_steps, _reserve(faults, crashes), theme, pool, values)
+    next_field_id = _field_ids(draw, b)
+    _setup(draw, b, next_field_id)
 
     # The story: contacts come and go, values change, lists join and leave, syncs run. A change to
     # a contact is often followed at once by a sync, so that changes reach syncs one or two at a time.
@@ -488,11 +511,7 @@ def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bo
             break
         draw(_STORY_STEP)
 
-    # End on a sync that nothing was armed against, so the last word is a clean run.
-    if b.model.pending_faults or b.model.pending_crash is not None:
-        b.add(Sync())
-    if not b.steps or not isinstance(b.steps[-1], Sync) or b.model.syncs[-1].faults or b.model.syncs[-1].crash:
-        b.add(Sync())
+    _close(b)
     return History(tuple(b.steps), chosen_revision, DEFAULT_WRITE_KEY)
 
 
@@ -510,6 +529,63 @@ def histories(
     if max_steps < minimum:
         raise ValueError(f"max_steps must be at least {minimum} (a list, a step and the final sync); got {max_steps}")
     return _histories(revision, max_steps, faults, crashes)
+
+
+class Story:
+    """A history drawn step by step beside the model, as `histories()` draws one, for a state machine.
+
+    `Story.begin(draw, ...)` draws a theme, the address and value pools and the setup (lists, fields,
+    early integrations); `next_step(draw)` draws one action of the story and the step for it in the
+    state reached, with the same choices `histories()` makes; `add(step)` takes a step the caller
+    chose (a sync); `closing()` adds the syncs that end on a clean one. Every step is kept valid by
+    the model and listed in `steps`; `room()` is what is left of `max_steps` before the closing syncs.
+    """
+
+    def __init__(self, builder: _Builder, menu: list[str]) -> None:
+        self._b = builder
+        self.menu = menu
+
+    @classmethod
+    def begin(cls, draw: st.DrawFn, *, max_steps: int = 30, faults: bool = False, crashes: bool = False) -> Story:
+        """A story with its setup drawn; `faults` and `crashes` put those actions on the menu."""
+        theme = _pick(draw, tuple(_THEMES))
+        b = _Builder(max_steps, _reserve(faults, crashes), theme, draw(_POOLS), draw(_VALUE_POOLS))
+        _setup(draw, b, _field_ids(draw, b))
+        return cls(b, _menu(theme, faults, crashes))
+
+    @property
+    def model(self) -> ListrakModel:
+        """The state the steps so far reached."""
+        return self._b.model
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every step so far, in order."""
+        return self._b.steps
+
+    def room(self) -> int:
+        """How many more steps fit before the closing syncs."""
+        return self._b.room()
+
+    def next_step(self, draw: st.DrawFn) -> Step | None:
+        """Draw an action from the menu and add its step; None when the action has nothing to act on."""
+        step = _step(draw, self._b, _pick(draw, self.menu), _field_ids(draw, self._b))
+        if step is not None:
+            self._b.add(step)
+        return step
+
+    def add(self, step: Step) -> None:
+        """Add a step the caller chose (the model raises HistoryError if it is not valid here)."""
+        self._b.add(step)
+
+    def closing(self) -> list[Step]:
+        """Add the syncs that end the story on one nothing was armed against; return them."""
+        before = len(self._b.steps)
+        _close(self._b)
+        return self._b.steps[before:]
+
+    def __repr__(self) -> str:
+        return f"Story(theme={self._b.theme!r}, steps={self._b.steps!r})"
 
 
 # -- situations ----------------------------------------------------------------------------------
