@@ -420,6 +420,11 @@ class _Checker:
         aid = m.get("anonymousId", _MISSING)
         known = x.addresses()
         address: str | None = aid if isinstance(aid, str) and aid in known else None
+        removed = [lid for _, lid, _ in _list_traits(m.get("traits")) if lid in x.removed_lists]
+        if address is None and removed and len(removed) == len(_list_traits(m.get("traits"))):
+            # Only traits of lists removed from the integration: a contact of those lists alone is
+            # no contact of an integrated list, and removed lists are not judged (DESIGN.md, hazards).
+            address = aid if isinstance(aid, str) else None
         if address is None:
             near = [a for a in known if isinstance(aid, str) and address_key(a) == address_key(aid)]
             if near:

@@ -258,6 +258,19 @@ def test_removed_lists_are_not_judged() -> None:
     )
 
 
+def test_a_message_about_a_contact_of_a_removed_list_alone_is_not_judged() -> None:
+    def still_syncs_removed(context: SyncContext) -> SyncOutcome:
+        """Keeps syncing list 8 after it left the integration (what the documentation leaves open)."""
+        return ReferenceImpl().run(dataclasses.replace(context, lists=({"listId": 7}, {"listId": 8})))
+
+    steps = (CreateList(7), CreateList(8), Subscribe(7, "a@x.io"), Subscribe(8, "b@x.io"))
+    steps += (Integrate(7), Integrate(8), Sync(), RemoveIntegration(8), Unsubscribe(8, "b@x.io"), Sync())
+    run = replay(History(steps), _Named("still-syncs-removed", still_syncs_removed))
+    sent = [m.message for m in run.records[1].messages]
+    assert [(m["anonymousId"], m["traits"]["Listrak_list_8"]) for m in sent] == [("b@x.io", None)]
+    assert failing(check(run)) == []
+
+
 # -- fault rules ---------------------------------------------------------------------------------
 class _Swallow5xx(httpx.BaseTransport):
     """Answers 200 where Segment answered 5xx: the careless client that treats any answer as delivered."""

@@ -15,12 +15,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from harness.impls import ReferenceImpl, SyncContext, SyncOutcome
+from harness.reference.listrak import ListrakClient
+from harness.reference.retry import Retrying
 
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -46,7 +49,7 @@ def _run(context: SyncContext, rewrite: Rewrite | None = None) -> SyncOutcome:
     wrapped = context
     if rewrite is not None:
         wrapped = dataclasses.replace(context, segment_transport=RewritingTransport(context.segment_transport, rewrite))
-    outcome = ReferenceImpl(sleep=lambda _s: None).run(wrapped)
+    outcome = ReferenceImpl().run(wrapped)  # waits in the replay's virtual time
     if not outcome.ok:
         raise RuntimeError(outcome.error)
     return outcome
@@ -157,55 +160,38 @@ def id_per_pair(context: SyncContext) -> SyncOutcome:
     return _run(context, _id_per_pair)
 
 
-class _Listrak:
-    """The few Listrak reads a mutant makes for itself, through the context's transport (no retries: no faults here)."""
+class _Listrak(ListrakClient):
+    """The reference's Listrak client (a token refreshed on a 401, retries in the replay's time), for the
+    reads a mutant makes itself; plus the account's list ids, which the reference never asks for."""
 
     def __init__(self, context: SyncContext) -> None:
-        self.api = context.listrak_api_url.rstrip("/")
-        self.http = httpx.Client(transport=context.listrak_transport)
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": context.listrak_client_id,
-            "client_secret": context.listrak_client_secret,
-        }
-        token = self.http.post(context.listrak_auth_url, data=form).raise_for_status().json()["access_token"]
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        reference = ReferenceImpl()
+        sleep, monotonic = context.sleep or time.sleep, context.monotonic or time.monotonic
+        super().__init__(
+            reference.config(context),
+            Retrying(deadline=reference.retry_deadline, sleep=sleep, monotonic=monotonic),
+        )
 
     def __enter__(self) -> _Listrak:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.http.close()
-
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = self.http.get(self.api + path, params=params).raise_for_status().json()
-        return body
+        self.close()
 
     def list_ids(self) -> list[int]:
         """Every list of the account, integrated or not."""
-        return sorted(int(item["listId"]) for item in self.get("/List")["data"])
-
-    def contacts(self, list_id: int, field_id: int | None = None) -> Iterator[tuple[bool, dict[str, Any]]]:
-        """(subscribed, contact) for every contact of the list, subscribed ones first."""
-        for state in ("Subscribed", "Unsubscribed"):
-            params: dict[str, Any] = {"subscriptionState": state}
-            if field_id is not None:
-                params["segmentationFieldIds"] = str(field_id)
-            while True:
-                body = self.get(f"/List/{list_id}/Contact", params)
-                for contact in body["data"]:
-                    yield state == "Subscribed", contact
-                if not body.get("nextPageCursor"):
-                    break
-                params["cursor"] = body["nextPageCursor"]
+        body = self._get("/List", {}, missing="The Listrak account has no lists")
+        return sorted(int(item["listId"]) for item in body.get("data") or ())
 
     def values(self, list_id: int, field_id: int) -> dict[str, str]:
-        """Address -> non-empty value of the field, for every contact of the list that has one."""
+        """Address -> non-empty value of the field, for every contact of the list (in either state) with one."""
         found: dict[str, str] = {}
-        for _, contact in self.contacts(list_id, field_id):
-            for item in contact.get("segmentationFieldValues") or ():
-                if item.get("segmentationFieldId") == field_id and item.get("value"):
-                    found[contact["emailAddress"]] = item["value"]
+        for state in ("Subscribed", "Unsubscribed"):
+            for page in self.contacts(list_id, state, field_id):
+                for contact in page:
+                    for item in contact.get("segmentationFieldValues") or ():
+                        if item.get("segmentationFieldId") == field_id and item.get("value"):
+                            found[contact["emailAddress"]] = item["value"]
         return found
 
 
@@ -231,9 +217,12 @@ def unintegrated_trait(context: SyncContext) -> SyncOutcome:
     """Syncs every list of the account (GET /List) as if it were integrated: a list never integrated, or
     not integrated yet, gets its trait too.
 
-    A list once integrated and then removed is left out, as the reference leaves it: what Segment should
-    show for it is undocumented, so the checker does not judge it and it would hide this bug.
+    With nothing integrated it does nothing, as the reference does; and a list once integrated, then
+    removed, is left out as the reference leaves it: what Segment should show for a removed list is
+    undocumented, so the checker does not judge its trait, and syncing it would only hide this bug.
     """
+    if not context.lists:
+        return _run(context)
     ever_file = context.state_dir / "broken-syncs-integrated.json"
     ever = set(json.loads(ever_file.read_text())) if ever_file.exists() else set()
     ever |= {int(entry["listId"]) for entry in context.lists}
