@@ -17,6 +17,7 @@ after a sync, a value shared by two addresses, ...), for tuning and for coverage
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -127,6 +128,16 @@ def _fits(found: Field, value: str) -> bool:
     except InvalidParameter:
         return False
     return True
+
+
+@functools.cache
+def _ints(low: int, high: int) -> st.SearchStrategy[int]:
+    """`st.integers(low, high)`, built once: Hypothesis's own strategy cache costs more per draw than
+    the draw itself, and a history draws a hundred of these."""
+    return st.integers(low, high)
+
+
+_BOOLS = st.booleans()
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -258,12 +269,12 @@ _Pair = tuple[int, ContactState]
 def _pick(draw: st.DrawFn, items: Sequence[_T]) -> _T:
     """One of the items, by an index that shrinks towards the first. (`st.sampled_from` would build,
     and validate, a new strategy at every draw: the generator's main cost.)"""
-    return items[draw(st.integers(0, len(items) - 1))]
+    return items[draw(_ints(0, len(items) - 1))]
 
 
 def _prefer(draw: st.DrawFn, items: Sequence[_T], preferred: Sequence[_T]) -> _T:
     """Mostly one of `preferred` (when some are), else any of `items`."""
-    if preferred and len(preferred) < len(items) and draw(st.integers(0, 3)) != 3:
+    if preferred and len(preferred) < len(items) and draw(_ints(0, 3)) != 3:
         return _pick(draw, preferred)
     return _pick(draw, items)
 
@@ -273,7 +284,7 @@ def _contact(draw: st.DrawFn, b: _Builder, fits: Callable[[int, ContactState], b
     the first that fits, contacts of lists with a userId field first. None if none fits."""
     m = b.model
     odds = 2 if b.theme in ("balanced", "integration") else 9
-    if b.focus is not None and draw(st.integers(0, odds)) != odds:
+    if b.focus is not None and draw(_ints(0, odds)) != odds:
         list_id, key = b.focus
         found = m.lists[list_id].contacts.get(key)
         if found is not None and fits(list_id, found):
@@ -298,7 +309,7 @@ def _value(draw: st.DrawFn, found: Field, pool: list[str], current: str | None) 
     """A value for the field: mostly from the history's small pool (so that addresses share values),
     else empty, whitespace, exactly at maxLength, or any text. A pick equal to `current` moves on
     to the next in its list, so that a set mostly changes something."""
-    if draw(st.integers(0, 3)) != 3:
+    if draw(_ints(0, 3)) != 3:
         # A Numeric field takes none of a text pool: it draws from the numeric-looking ids instead.
         candidates = [v for v in pool if _fits(found, v)] or [v for v in _USER_IDS if _fits(found, v)]
     else:
@@ -307,7 +318,7 @@ def _value(draw: st.DrawFn, found: Field, pool: list[str], current: str | None) 
         candidates = [v for v in ("", "   ", at_max, fresh) if _fits(found, v)]
     if not candidates:
         return ""
-    index = draw(st.integers(0, len(candidates) - 1))
+    index = draw(_ints(0, len(candidates) - 1))
     if candidates[index] == (current or "") and len(candidates) > 1:
         index = (index + 1) % len(candidates)
     return candidates[index]
@@ -361,7 +372,7 @@ def _subscribe(draw: st.DrawFn, b: _Builder) -> Step | None:
     b.focus = (list_id, address_key(address))
     state = m.lists[list_id]
     chosen: dict[int, str] = {}
-    if bool(state.fields) and draw(st.booleans()):
+    if bool(state.fields) and draw(_BOOLS):
         field_id = _field_of(draw, m, list_id, state.fields)
         chosen[field_id] = _value(draw, state.fields[field_id], b.values, None)
     return Subscribe(list_id, address, chosen)
@@ -415,7 +426,7 @@ def _step(draw: st.DrawFn, b: _Builder, action: str, ids: Callable[[], int]) -> 
         target = _pick(draw, ("segment", "listrak"))
         return InjectFault(target, draw(_SEGMENT_FAULTS if target == "segment" else _LISTRAK_FAULTS))
     if action == "crash":
-        return Crash(draw(st.integers(1, 6))) if m.pending_crash is None else None
+        return Crash(draw(_ints(1, 6))) if m.pending_crash is None else None
     if action == "pass":
         return None
     return Sync()
@@ -436,7 +447,7 @@ def _story_step(draw: st.DrawFn) -> None:
     if step is None:
         return
     b.add(step)
-    if action in _CONTACT_ACTIONS and b.room() > 0 and draw(st.integers(0, 2)) == 2:
+    if action in _CONTACT_ACTIONS and b.room() > 0 and draw(_ints(0, 2)) == 2:
         b.add(Sync())
 
 
@@ -445,7 +456,7 @@ _STORY_STEP = _story_step()
 
 def _free_id(draw: st.DrawFn, taken: Callable[[int], bool]) -> int:
     """A drawn id, or the next free one after it: ids are unique (field ids in the whole account)."""
-    wanted = draw(st.integers(1, 10_000))
+    wanted = draw(_ints(1, 10_000))
     while taken(wanted):
         wanted += 1
     return wanted
@@ -460,14 +471,14 @@ def _setup(draw: st.DrawFn, b: _Builder, next_field_id: Callable[[], int]) -> No
     """One to three lists, each with its fields and, if it joins early, its integration. Each list's
     steps come from one run of choices, so shrinking can drop a whole list."""
     for position in range(3):
-        if b.room() <= 0 or (position > 0 and not draw(st.booleans())):
+        if b.room() <= 0 or (position > 0 and not draw(_BOOLS)):
             break
         list_id = _free_id(draw, b.model.lists.__contains__)
         b.add(CreateList(list_id, _pick(draw, _LIST_NAMES)))
         b.list_ids.append(list_id)
         b.plans[list_id] = _pick(draw, (_EARLY, _EARLY, _LATE) if position == 0 else (_EARLY, _LATE, _NEVER))
         # The first list has a field, so the userId rules always have something to bite on.
-        for _ in range(draw(st.integers(1 if position == 0 else 0, 1))):
+        for _ in range(draw(_ints(1 if position == 0 else 0, 1))):
             if b.room() > 0:
                 b.add(_new_field(draw, list_id, next_field_id()))
         if b.plans[list_id] == _EARLY and b.room() > 0:
@@ -495,7 +506,7 @@ def _histories(draw: st.DrawFn, revision: str | None, max_steps: int, faults: bo
     # generator copies spans between places, and a copied address would otherwise shift this draw
     # (often to zero). About half the stories fill the history; lowering it, the shrinker deletes
     # the steps after.
-    length = draw(st.integers(0, 2 * max_steps))
+    length = draw(_ints(0, 2 * max_steps))
     pool = draw(_POOLS)
     values = draw(_VALUE_POOLS)
     b = _Builder(max_steps, _reserve(faults, crashes), theme, pool, values)
