@@ -38,11 +38,16 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser = commands.add_parser(
         "conform",
         help="run a conformance campaign: generated histories against an implementation",
-        description="Generate histories, replay each against IMPL through in-process fakes, judge every rule, "
-        "and shrink the first failure to a minimal history, saved so that `listrak-harness replay` reproduces it. "
-        "Exit 0 only when no rule was violated.",
+        description="Generate histories, replay each against IMPL through the fakes (in-process; on loopback "
+        "for cmd:), judge every rule, and shrink the first failure to a minimal history, saved so that "
+        "`listrak-harness replay` reproduces it. Exit 0 only when no rule was violated.",
     )
-    parser.add_argument("--impl", required=True, metavar="IMPL", help="reference, or python:package.module:function")
+    parser.add_argument(
+        "--impl",
+        required=True,
+        metavar="IMPL",
+        help="reference, python:package.module:function, or cmd:COMMAND (run through /bin/sh at every sync)",
+    )
     parser.add_argument("--examples", type=_positive, default=100, metavar="N", help="histories to try (default 100)")
     parser.add_argument(
         "--seed", type=int, metavar="S", help="make the run repeatable (Hypothesis then keeps no example database)"

@@ -28,10 +28,16 @@ def add_replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "replay",
         help="replay one saved history against an implementation and judge it",
         description="Replay a saved history (every conform failure is saved as one) against IMPL through "
-        "in-process fakes, and print each finding. Exit 0 only when no rule was violated.",
+        "the fakes (in-process; on loopback for cmd:), and print each finding. Exit 0 only when no rule was "
+        "violated.",
     )
     parser.add_argument("history", type=Path, metavar="HISTORY.json", help="a saved history")
-    parser.add_argument("--impl", required=True, metavar="IMPL", help="reference, or python:package.module:function")
+    parser.add_argument(
+        "--impl",
+        required=True,
+        metavar="IMPL",
+        help="reference, python:package.module:function, or cmd:COMMAND (run through /bin/sh at every sync)",
+    )
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the findings as JSON")
     parser.add_argument(
         "--junit", type=Path, metavar="PATH", help="write the verdict as JUnit XML, one testcase per rule"
