@@ -45,8 +45,10 @@ __all__ = [
     "Failure",
     "Progress",
     "RuleCoverage",
+    "coverage_table",
     "failing",
     "rules_in_scope",
+    "single_run_result",
 ]
 
 DEFAULT_FAILURES = Path(".listrak-harness/failures")
@@ -140,6 +142,22 @@ class CampaignResult:
             "coverage": {rule: c.to_json() for rule, c in self.coverage.items()},
             "failures": [failure.to_json() for failure in self.failures],
         }
+
+
+def coverage_table(revision: str | None, exercised: Counter[str], violated: Counter[str]) -> dict[str, RuleCoverage]:
+    """Rule id -> coverage, for every rule in scope (in DESIGN.md's order), then any other rule that came up."""
+    scope = rules_in_scope(revision)
+    extra = [rule for rule in sorted(set(exercised) | set(violated)) if rule not in scope]
+    return {rule: RuleCoverage(rule, rule in CHECKED_RULES, exercised[rule], violated[rule]) for rule in scope + extra}
+
+
+def single_run_result(path: Path, run: Run, findings: list[Finding], exercised: Counter[str]) -> CampaignResult:
+    """One judged run (a replayed history, a checked capture) as a one-example campaign result, so that the
+    campaign's reports draw it; `path` is the history it came from."""
+    violated = Counter(f.rule for f in findings)
+    coverage = coverage_table(run.history.revision, exercised, violated)
+    failures = [Failure(path, findings, run)] if findings else []
+    return CampaignResult(run.implementation, run.history.revision, 1, coverage, failures)
 
 
 def rules_in_scope(revision: str | None) -> list[str]:
@@ -270,11 +288,7 @@ class Campaign:
         )
 
     def _coverage(self, exercised: Counter[str], violated: Counter[str]) -> dict[str, RuleCoverage]:
-        scope = rules_in_scope(self.revision)
-        extra = [rule for rule in sorted(set(exercised) | set(violated)) if rule not in scope]
-        return {
-            rule: RuleCoverage(rule, rule in CHECKED_RULES, exercised[rule], violated[rule]) for rule in scope + extra
-        }
+        return coverage_table(self.revision, exercised, violated)
 
     def _save(self, history: History, findings: list[Finding]) -> Path:
         rules = sorted({f.rule for f in failing(findings)}, key=lambda r: [f.rule for f in findings].index(r))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.commands.conform import format_findings, write_json, write_reports
+from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error
 
 if TYPE_CHECKING:
     from harness.capture import Capture
@@ -69,34 +70,26 @@ def add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         action="store_true",
         help="the stream has no sync markers: judge every message as sent by the history's last sync",
     )
-    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the findings as JSON")
-    parser.add_argument(
-        "--junit", type=Path, metavar="PATH", help="write the verdict as JUnit XML, one testcase per rule"
-    )
-    parser.add_argument(
-        "--html", type=Path, metavar="PATH", help="write one self-contained HTML page: the history as a marked timeline"
-    )
+    add_report_options(parser)
 
 
 def run_check(args: argparse.Namespace) -> int:
     """Attribute, rebuild and judge; 0 conforms, 1 violations, 2 for an unusable history or stream."""
     from harness.capture import CaptureError, build_run
     from harness.checker import failing, iter_findings
-    from harness.commands.replay import _as_result
-    from harness.history import History, HistoryError, Sync
+    from harness.conform import single_run_result
+    from harness.history import Sync
 
     try:
-        history = History.load(args.history)
-    except HistoryError as exc:
-        return _error(f"{args.history} is not a usable history: {_one_line(exc)}")
-    except OSError as exc:
-        return _error(f"cannot read {args.history}: {exc.strerror or exc}")
+        history = load_history(args.history)
+    except CommandError as exc:
+        return _error(str(exc))
     syncs = sum(isinstance(step, Sync) for step in history.steps)
     source = "stdin" if args.messages == "-" else args.messages
     try:
         capture = _read(args.messages, syncs, args.last_sync)
     except CaptureError as exc:
-        return _error(f"{source}: {_one_line(exc)}")
+        return _error(f"{source}: {one_line(exc)}")
     except OSError as exc:
         return _error(f"cannot read {source}: {exc.strerror or exc}")
     started, began = datetime.now(UTC), time.monotonic()
@@ -159,7 +152,7 @@ def run_check(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
     if args.junit is not None or args.html is not None:
-        result = _as_result(args.history, run, findings, exercised)
+        result = single_run_result(args.history, run, findings, exercised)
         status = write_reports(
             result, junit=args.junit, html=args.html, seconds=seconds, timestamp=started, command="check"
         )
@@ -182,10 +175,5 @@ def _not_exercised(exercised: Counter[str]) -> set[str]:
     return {rule for rule in NOT_EXERCISED if not exercised[rule]}
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
 def _error(message: str) -> int:
-    print(f"listrak-harness check: {message}", file=sys.stderr)
-    return 2
+    return usage_error("check", message)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checker import HAZARDS, Finding, failing
+from harness.commands.shared import add_report_options, usage_error
 from harness.conform import DEFAULT_DATABASE, DEFAULT_FAILURES, CampaignResult, Progress, RuleCoverage
 from harness.history import History
 from harness.report_junit import replay_command
@@ -83,16 +84,7 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--no-shrink", action="store_true", help="save the first failing history as found, without shrinking it"
     )
-    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the report as JSON")
-    parser.add_argument(
-        "--junit", type=Path, metavar="PATH", help="write the report as JUnit XML, one testcase per rule (for CI)"
-    )
-    parser.add_argument(
-        "--html",
-        type=Path,
-        metavar="PATH",
-        help="write the report as one self-contained HTML page, each failure drawn as a marked timeline",
-    )
+    add_report_options(parser, "write the report as JSON (every finding, the coverage table)")
     parser.add_argument(
         "--progress-every", type=_positive, default=10, metavar="N", help="a progress line every N examples"
     )
@@ -185,8 +177,7 @@ def write_reports(
 
 
 def _error(message: str, command: str = "conform") -> int:
-    print(f"listrak-harness {command}: {message}", file=sys.stderr)
-    return 2
+    return usage_error(command, message)
 
 
 def _progress_printer(every: int) -> Callable[[Progress], None]:

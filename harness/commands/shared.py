@@ -1,0 +1,55 @@
+"""What the judging commands (`conform`, `replay`, `check`) share: the report options, reading a
+history, and the one-line usage error (exit 2) each prints as `listrak-harness COMMAND: ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.history import History
+
+__all__ = ["CommandError", "add_report_options", "load_history", "one_line", "usage_error"]
+
+
+class CommandError(Exception):
+    """Input a command cannot use; its message is the one line the command prints before exiting 2."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (histories and streams can name multi-line values)."""
+    return " ".join(str(exc).split())
+
+
+def usage_error(command: str, message: str) -> int:
+    """Print `listrak-harness COMMAND: MESSAGE` on stderr; the exit status for unusable input (2)."""
+    print(f"listrak-harness {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def add_report_options(parser: argparse.ArgumentParser, json_help: str = "write the findings as JSON") -> None:
+    """`--report-json`, `--junit` and `--html`, as every judging command takes them."""
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help=json_help)
+    parser.add_argument(
+        "--junit", type=Path, metavar="PATH", help="write the verdict as JUnit XML, one testcase per rule (for CI)"
+    )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="write one self-contained HTML page: each failure as a marked timeline",
+    )
+
+
+def load_history(path: Path) -> History:
+    """The saved history at `path`, validated; CommandError says why it cannot be used."""
+    from harness.history import History, HistoryError
+
+    try:
+        return History.load(path)
+    except HistoryError as exc:
+        raise CommandError(f"{path} is not a usable history: {one_line(exc)}") from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc

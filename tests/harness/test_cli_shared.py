@@ -1,0 +1,36 @@
+"""What the judging commands share: report options, reading a history, the one-line usage error."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error
+from harness.history import CreateList, History, Sync
+
+
+def test_report_options_are_the_same_three_paths_everywhere() -> None:
+    parser = argparse.ArgumentParser()
+    add_report_options(parser)
+    args = parser.parse_args(["--report-json", "r.json", "--junit", "r.xml", "--html", "r.html"])
+    assert (args.report_json, args.junit, args.html) == (Path("r.json"), Path("r.xml"), Path("r.html"))
+    assert parser.parse_args([]).junit is None
+
+
+def test_a_history_is_loaded_or_refused_in_one_line(tmp_path: Path) -> None:
+    saved = History((CreateList(1), Sync())).save(tmp_path / "h.json")
+    assert load_history(saved).steps == (CreateList(1), Sync())
+    with pytest.raises(CommandError, match=r"^cannot read .*missing\.json: No such file or directory$"):
+        load_history(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "listrak-harness/history@1",\n "steps": "no"}')
+    with pytest.raises(CommandError) as caught:
+        load_history(broken)
+    assert str(caught.value).startswith(f"{broken} is not a usable history: ") and "\n" not in str(caught.value)
+
+
+def test_a_usage_error_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert usage_error("check", one_line(ValueError("two\n  lines"))) == 2
+    assert capsys.readouterr().err == "listrak-harness check: two lines\n"
