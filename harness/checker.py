@@ -420,8 +420,8 @@ class _Checker:
         aid = m.get("anonymousId", _MISSING)
         known = x.addresses()
         address: str | None = aid if isinstance(aid, str) and aid in known else None
-        removed = [lid for _, lid, _ in _list_traits(m.get("traits")) if lid in x.removed_lists]
-        if address is None and removed and len(removed) == len(_list_traits(m.get("traits"))):
+        named = [lid for _, lid, _ in _list_traits(m.get("traits"))]
+        if address is None and named and all(lid in x.removed_lists for lid in named):
             # Only traits of lists removed from the integration: a contact of those lists alone is
             # no contact of an integrated list, and removed lists are not judged (DESIGN.md, hazards).
             address = aid if isinstance(aid, str) else None

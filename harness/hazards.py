@@ -66,8 +66,10 @@ def hazards(
             exercised["redundant-message"] += 1
             exercised["undocumented-trait"] += 1
             if isinstance(uid, str) and uid:
-                yield from _conflict(index, where, stored, aid, uid, user_ids, reported_conflict)
-                yield from _shared(index, where, stored, aid, uid, addresses, reported_shared)
+                if (earlier := _second_value(user_ids, aid, uid, stored.seq, reported_conflict)) is not None:
+                    yield _conflict(index, where, stored, aid, uid, *earlier)
+                if (earlier := _second_value(addresses, uid, aid, stored.seq, reported_shared)) is not None:
+                    yield _shared(index, where, stored, aid, uid, *earlier)
             profile = profiles.setdefault(aid, {})
             traits = traits if isinstance(traits, dict) else {}
             changes = {k: v for k, v in traits.items() if not _same(profile.get(k, None if v is None else _ABSENT), v)}
@@ -136,52 +138,39 @@ def _same(kept: Any, sent: Any) -> bool:
     return bool(kept == sent)
 
 
-def _conflict(
-    index: int,
-    where: str,
-    stored: StoredMessage,
-    aid: str,
-    uid: str,
-    user_ids: dict[str, dict[str, int]],
-    reported: set[str],
-) -> Iterator[Hazard]:
-    seen = user_ids.setdefault(aid, {})
-    seen.setdefault(uid, stored.seq)
-    if len(seen) > 1 and aid not in reported:
-        reported.add(aid)
-        (first, first_seq), *_ = seen.items()
-        yield Hazard(
-            "user-id-conflict",
-            index,
-            f"one userId for {aid}",
-            f"userIds {first!r} (message {first_seq}) and {uid!r} (message {stored.seq})",
-            f"{where}, {aid} was sent with userId {uid!r} (message {stored.seq}) after {first!r} (message "
-            f"{first_seq}); Segment's default identity resolution keeps one user_id a profile, so it would split "
-            "this address's profile.",
-            messages=(first_seq, stored.seq),
-        )
+def _second_value(
+    seen: dict[str, dict[str, int]], key: str, value: str, seq: int, reported: set[str]
+) -> tuple[str, int] | None:
+    """Record that message `seq` paired `key` with `value`; the first value (and its message) the first time
+    `key` has two different ones, None otherwise (each key is reported once)."""
+    values = seen.setdefault(key, {})
+    values.setdefault(value, seq)
+    if len(values) < 2 or key in reported:
+        return None
+    reported.add(key)
+    return next(iter(values.items()))
 
 
-def _shared(
-    index: int,
-    where: str,
-    stored: StoredMessage,
-    aid: str,
-    uid: str,
-    addresses: dict[str, dict[str, int]],
-    reported: set[str],
-) -> Iterator[Hazard]:
-    seen = addresses.setdefault(uid, {})
-    seen.setdefault(aid, stored.seq)
-    if len(seen) > 1 and uid not in reported:
-        reported.add(uid)
-        (first, first_seq), *_ = seen.items()
-        yield Hazard(
-            "user-id-shared",
-            index,
-            f"userId {uid!r} for one address",
-            f"{first} (message {first_seq}) and {aid} (message {stored.seq})",
-            f"{where}, userId {uid!r} was sent for {aid} (message {stored.seq}) and for {first} (message "
-            f"{first_seq}); Segment would merge the two addresses' profiles.",
-            messages=(first_seq, stored.seq),
-        )
+def _conflict(index: int, where: str, stored: StoredMessage, aid: str, uid: str, first: str, first_seq: int) -> Hazard:
+    return Hazard(
+        "user-id-conflict",
+        index,
+        f"one userId for {aid}",
+        f"userIds {first!r} (message {first_seq}) and {uid!r} (message {stored.seq})",
+        f"{where}, {aid} was sent with userId {uid!r} (message {stored.seq}) after {first!r} (message "
+        f"{first_seq}); Segment's default identity resolution keeps one user_id a profile, so it would split "
+        "this address's profile.",
+        messages=(first_seq, stored.seq),
+    )
+
+
+def _shared(index: int, where: str, stored: StoredMessage, aid: str, uid: str, first: str, first_seq: int) -> Hazard:
+    return Hazard(
+        "user-id-shared",
+        index,
+        f"userId {uid!r} for one address",
+        f"{first} (message {first_seq}) and {aid} (message {stored.seq})",
+        f"{where}, userId {uid!r} was sent for {aid} (message {stored.seq}) and for {first} (message "
+        f"{first_seq}); Segment would merge the two addresses' profiles.",
+        messages=(first_seq, stored.seq),
+    )

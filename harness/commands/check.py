@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.commands.conform import format_findings, write_json, write_reports
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error
+from harness.commands.conform import format_findings, write_reports
+from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
 
 if TYPE_CHECKING:
     from harness.capture import Capture
@@ -118,46 +118,44 @@ def run_check(args: argparse.Namespace) -> int:
     if named:
         where = ", ".join(f"message {seq} is line {captured.lines[seq]}" for seq in named)
         print(f"The findings number the messages the fake applied, in order: {where}.")
-    if bad:
-        print(f"FAILED: {', '.join(sorted({f.rule for f in bad}))} violated")
-    else:
-        print("OK: no rule violated")
-    if args.report_json is not None:
-        document = {
-            "ok": not bad,
-            "implementation": run.implementation,
-            "history": str(args.history),
-            "messages": str(source),
-            "notExercised": sorted(_not_exercised(exercised)),
-            "notes": list(captured.notes),
-            "syncs": [
-                {
-                    "sync": record.number,
-                    "syncStep": record.step,
-                    "judged": sync.judged,
-                    "messages": len(sync.messages),
-                    "applied": len(record.messages),
-                    "dropped": len(record.discards),
-                    "ok": record.outcome.ok,
-                    "error": record.outcome.error,
-                }
-                for sync, record in zip(capture.syncs, run.records, strict=True)
-            ],
-            "findings": [f.to_json() for f in findings],
-            # The findings name applied messages by number (seq); this maps each to its line of the stream.
-            "lines": {str(seq): line for seq, line in captured.lines.items()},
-        }
-        try:
-            write_json(args.report_json, document)
-        except OSError as exc:
-            return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
-    if args.junit is not None or args.html is not None:
-        result = single_run_result(args.history, run, findings, exercised)
-        status = write_reports(
-            result, junit=args.junit, html=args.html, seconds=seconds, timestamp=started, command="check"
-        )
-        if status is not None:
-            return status
+    print(verdict(bad))
+    document = {
+        "ok": not bad,
+        "implementation": run.implementation,
+        "history": str(args.history),
+        "messages": str(source),
+        "notExercised": sorted(_not_exercised(exercised)),
+        "notes": list(captured.notes),
+        "syncs": [
+            {
+                "sync": record.number,
+                "syncStep": record.step,
+                "judged": sync.judged,
+                "messages": len(sync.messages),
+                "applied": len(record.messages),
+                "dropped": len(record.discards),
+                "ok": record.outcome.ok,
+                "error": record.outcome.error,
+            }
+            for sync, record in zip(capture.syncs, run.records, strict=True)
+        ],
+        "findings": [f.to_json() for f in findings],
+        # The findings name applied messages by number (seq); this maps each to its line of the stream.
+        "lines": {str(seq): line for seq, line in captured.lines.items()},
+    }
+    result = single_run_result(args.history, run, findings, exercised)
+    status = write_reports(
+        result,
+        report_json=args.report_json,
+        document=document,
+        junit=args.junit,
+        html=args.html,
+        seconds=seconds,
+        timestamp=started,
+        command="check",
+    )
+    if status is not None:
+        return status
     return 1 if bad else 0
 
 

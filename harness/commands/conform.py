@@ -156,13 +156,17 @@ def write_reports(
     seconds: float = 0.0,
     timestamp: datetime | None = None,
     command: str = "conform",
+    document: Mapping[str, Any] | None = None,
 ) -> int | None:
-    """Write each report asked for; None when all were written, else 2 after the `_error` line for the first failing."""
+    """Write each report asked for; None when all were written, else 2 after the `_error` line for the first failing.
+
+    `document` replaces `result.to_json()` as the JSON report (`replay` and `check` say more about their one run).
+    """
     from harness.report_html import write_html
     from harness.report_junit import write_junit
 
     writers: list[tuple[Path | None, Callable[[Path], None]]] = [
-        (report_json, lambda path: write_json(path, result.to_json())),
+        (report_json, lambda path: write_json(path, result.to_json() if document is None else document)),
         (junit, lambda path: write_junit(result, path, seconds=seconds, timestamp=timestamp, command=command)),
         (html, lambda path: write_html(result, path, command=command)),
     ]

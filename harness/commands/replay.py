@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.commands.conform import format_findings, write_json, write_reports
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error
+from harness.commands.conform import format_findings, write_reports
+from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
 
 if TYPE_CHECKING:
     pass
@@ -69,28 +69,26 @@ def run_replay(args: argparse.Namespace) -> int:
     print()
     print(format_findings(findings))
     print()
-    if bad:
-        print(f"FAILED: {', '.join(sorted({f.rule for f in bad}))} violated")
-    else:
-        print("OK: no rule violated")
-    if args.report_json is not None:
-        document = {
-            "ok": not bad,
-            "implementation": impl.name,
-            "history": str(args.history),
-            "findings": [f.to_json() for f in findings],
-        }
-        try:
-            write_json(args.report_json, document)
-        except OSError as exc:
-            return _error(f"cannot write {args.report_json}: {exc.strerror or exc}")
-    if args.junit is not None or args.html is not None:
-        result = single_run_result(args.history, run, findings, exercised)
-        status = write_reports(
-            result, junit=args.junit, html=args.html, seconds=seconds, timestamp=started, command="replay"
-        )
-        if status is not None:
-            return status
+    print(verdict(bad))
+    document = {
+        "ok": not bad,
+        "implementation": impl.name,
+        "history": str(args.history),
+        "findings": [f.to_json() for f in findings],
+    }
+    result = single_run_result(args.history, run, findings, exercised)
+    status = write_reports(
+        result,
+        report_json=args.report_json,
+        document=document,
+        junit=args.junit,
+        html=args.html,
+        seconds=seconds,
+        timestamp=started,
+        command="replay",
+    )
+    if status is not None:
+        return status
     return 1 if bad else 0
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from harness.checker import Finding
     from harness.history import History
 
-__all__ = ["CommandError", "add_report_options", "load_history", "one_line", "usage_error"]
+__all__ = ["CommandError", "add_report_options", "load_history", "one_line", "usage_error", "verdict"]
 
 
 class CommandError(Exception):
@@ -53,3 +54,10 @@ def load_history(path: Path) -> History:
         raise CommandError(f"{path} is not a usable history: {one_line(exc)}") from exc
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def verdict(failing: list[Finding]) -> str:
+    """The last line of a judged run: the rules its failing findings violate, or OK."""
+    if failing:
+        return f"FAILED: {', '.join(sorted({f.rule for f in failing}))} violated"
+    return "OK: no rule violated"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cmd_support import DESIGN_CMD_VARIABLES
 
 from harness.cli import main
 
@@ -60,17 +61,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 def test_serve_runs_both_fakes_until_sigterm_and_logs_each_request() -> None:
     process, exports = start_serve("--write-key", "local-key", "--client-id", "cid", "--client-secret", "csecret")
     try:
-        assert set(exports) >= {
-            "LISTRAK_AUTH_URL",
-            "LISTRAK_API_URL",
-            "LISTRAK_CLIENT_ID",
-            "LISTRAK_CLIENT_SECRET",
-            "SEGMENT_API_URL",
-            "SEGMENT_WRITE_KEY",
-            "LISTRAK_SEGMENT_LISTS",
-            "LISTRAK_SOURCE_REVISION",
-            "SYNC_STATE_DIR",
-        }
+        assert set(exports) >= DESIGN_CMD_VARIABLES
         api = exports["SEGMENT_API_URL"]
         assert api.startswith("http://127.0.0.1:") and api.endswith("/v1")
         assert exports["SEGMENT_WRITE_KEY"] == "local-key"

@@ -84,17 +84,7 @@ def test_a_violation_exits_1_is_saved_and_replay_reproduces_it(
 def test_a_bad_impl_exits_2_with_one_line(
     command: str, impl: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    history = tmp_path / "h.json"
-    history.write_text(
-        json.dumps(
-            {
-                "format": "listrak-harness/history@1",
-                "revision": "2023-07-13",
-                "writeKey": "k",
-                "steps": [{"kind": "create_list", "list_id": 1, "name": "N"}, {"kind": "sync"}],
-            }
-        )
-    )
+    history = _one_sync_history(tmp_path)
     argv = ["conform", "--save-failures", str(tmp_path)] if command == "conform" else ["replay", str(history)]
     assert main([*argv, "--impl", impl]) == 2
     captured = capsys.readouterr()
@@ -192,18 +182,21 @@ def test_an_unwritable_report_exits_2_with_one_line(
         argv = ["conform", "--impl", "reference", "--examples", "1", "--seed", "1", "--no-database", "--quiet"]
         argv += ["--save-failures", str(tmp_path / "f")]
     else:
-        history = tmp_path / "h.json"
-        history.write_text(
-            json.dumps(
-                {
-                    "format": "listrak-harness/history@1",
-                    "revision": "2023-07-13",
-                    "writeKey": "k",
-                    "steps": [{"kind": "create_list", "list_id": 1, "name": "N"}, {"kind": "sync"}],
-                }
-            )
-        )
+        history = _one_sync_history(tmp_path)
         argv = ["replay", str(history), "--impl", "reference"]
     assert main([*argv, flag, str(target)]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"listrak-harness {command}: cannot write {target}: ")
+
+
+def _one_sync_history(tmp_path: Path) -> Path:
+    """A saved history of one list and one sync, as a user would have it on disk."""
+    history = tmp_path / "h.json"
+    document = {
+        "format": "listrak-harness/history@1",
+        "revision": "2023-07-13",
+        "writeKey": "k",
+        "steps": [{"kind": "create_list", "list_id": 1, "name": "N"}, {"kind": "sync"}],
+    }
+    history.write_text(json.dumps(document))
+    return history

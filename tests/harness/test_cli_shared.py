@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error
+from harness.checker import Finding
+from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
 from harness.history import CreateList, History, Sync
 
 
@@ -34,3 +35,13 @@ def test_a_history_is_loaded_or_refused_in_one_line(tmp_path: Path) -> None:
 def test_a_usage_error_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert usage_error("check", one_line(ValueError("two\n  lines"))) == 2
     assert capsys.readouterr().err == "listrak-harness check: two lines\n"
+
+
+def test_the_verdict_names_each_violated_rule_once_in_order() -> None:
+    assert verdict([]) == "OK: no rule violated"
+    found = [_finding("user-id"), _finding("email-trait"), _finding("user-id")]
+    assert verdict(found) == "FAILED: email-trait, user-id violated"
+
+
+def _finding(rule: str) -> Finding:
+    return Finding(rule, "2023-07-13", "quote", 0, (), (), "expected", "seen", "why")

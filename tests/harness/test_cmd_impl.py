@@ -18,6 +18,7 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from cmd_support import DESIGN_CMD_VARIABLES
 from reference_support import seed_list
 
 from fake_listrak.fake import FakeListrak
@@ -34,17 +35,6 @@ IDS = ["mutant", "reference"]
 LIST = 101
 TRAIT = f"Listrak_list_{LIST}"
 WRITE_KEY = "wk-cmd-impl"
-DESIGN_VARIABLES = {
-    "LISTRAK_AUTH_URL",
-    "LISTRAK_API_URL",
-    "LISTRAK_CLIENT_ID",
-    "LISTRAK_CLIENT_SECRET",
-    "SEGMENT_API_URL",
-    "SEGMENT_WRITE_KEY",
-    "LISTRAK_SEGMENT_LISTS",
-    "LISTRAK_SOURCE_REVISION",
-    "SYNC_STATE_DIR",
-}
 
 # Posts N one-message batches to the fake Segment, asking its (uncounted) health endpoint before each.
 BATCH_POSTER = """
@@ -312,7 +302,7 @@ def test_command_gets_exactly_the_design_variables_with_the_context_values(
     outcome = CmdImpl(python_command(code)).run(context)
     assert outcome.ok, outcome.error
     seen = json.loads(outcome.stdout)
-    assert {name: seen.get(name) for name in DESIGN_VARIABLES} == context.env()
+    assert {name: seen.get(name) for name in DESIGN_CMD_VARIABLES} == context.env()
     assert seen["LISTRAK_CLIENT_ID"] == "client-1"
     assert json.loads(seen["LISTRAK_SEGMENT_LISTS"]) == [{"listId": 7, "profileFieldId": 5}, {"listId": 8}]
     assert seen["CMD_IMPL_TEST_PASSTHROUGH"] == "kept"

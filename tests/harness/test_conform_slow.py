@@ -1,7 +1,7 @@
 """The slow tier (run by `make test`): the reference conforms over many generated histories, both
 revisions, with and without faults, in-process and as a `cmd:` process killed by crash steps.
 
-Locally each run draws new histories; in CI (`CI` set) a fixed seed makes a landing repeatable.
+Locally the in-process runs draw new histories; in CI (`CI` set) a fixed seed makes a landing repeatable.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from harness.checker import HAZARDS
+from harness.cmd_impl import CmdImpl
 from harness.conform import Campaign, CampaignResult
-from harness.impls import parse_impl
+from harness.impls import SyncContext, SyncOutcome, parse_impl
 from harness.rules import REVISIONS
 
 pytestmark = pytest.mark.slow
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.slow
 SEED = 20261127 if os.environ.get("CI") else None
 # 2 revisions x (faults, no faults) x 250 = 1,000 histories in-process.
 EXAMPLES = 250
+# The cmd: run is short, so it is always seeded: one whose histories do crash the process.
+CMD_SEED = 20261127
 
 
 def _report(result: CampaignResult) -> str:
@@ -51,17 +54,29 @@ def test_the_reference_conforms_over_many_histories(revision: str, faults: bool,
     assert unexercised == [], _report(result)
 
 
+class _CountingCrashes:
+    """The reference CLI as a cmd: implementation, counting the syncs a crash step killed."""
+
+    needs_servers = True
+
+    def __init__(self, command: str) -> None:
+        self.inner = CmdImpl(command)
+        self.name = self.inner.name
+        self.crashed = 0
+
+    def run(self, context: SyncContext) -> SyncOutcome:
+        outcome = self.inner.run(context)
+        self.crashed += outcome.crashed
+        return outcome
+
+
 def test_the_reference_cli_conforms_as_a_cmd_process_through_faults_and_crashes(tmp_path: Path) -> None:
-    command = f"{shlex.quote(sys.executable)} -m harness sync --quiet"
+    impl = _CountingCrashes(f"{shlex.quote(sys.executable)} -m harness sync --quiet")
     campaign = Campaign(
-        parse_impl(f"cmd:{command}"),
-        examples=8,
-        faults=True,
-        seed=SEED if SEED is not None else None,
-        max_steps=20,
-        save_failures=tmp_path / "failures",
-        database=None,
+        impl, examples=8, faults=True, seed=CMD_SEED, max_steps=20, save_failures=tmp_path / "failures", database=None
     )
     result = campaign.run()
     assert result.ok, _report(result)
-    assert result.coverage["no-silent-loss"].exercised > 0
+    # The histories did kill the process mid-sync, and every later successful sync repaired the profiles.
+    assert impl.crashed > 0
+    assert result.coverage["no-silent-loss"].exercised > impl.crashed

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cmd_support import DESIGN_CMD_VARIABLES
 
 from harness.cmd_impl import CmdImpl
 from harness.impls import ImplError, PythonImpl, ReferenceImpl, SyncContext, SyncOutcome, parse_impl
@@ -91,17 +92,7 @@ def test_python_impl_reports_failure_for_a_result_whose_ok_is_false(monkeypatch:
 
 def test_context_env_has_exactly_the_cmd_variables_of_design_md() -> None:
     env = _context().env()
-    assert set(env) == {
-        "LISTRAK_AUTH_URL",
-        "LISTRAK_API_URL",
-        "LISTRAK_CLIENT_ID",
-        "LISTRAK_CLIENT_SECRET",
-        "SEGMENT_API_URL",
-        "SEGMENT_WRITE_KEY",
-        "LISTRAK_SEGMENT_LISTS",
-        "LISTRAK_SOURCE_REVISION",
-        "SYNC_STATE_DIR",
-    }
+    assert set(env) == DESIGN_CMD_VARIABLES
     assert json.loads(env["LISTRAK_SEGMENT_LISTS"]) == [{"listId": 7, "profileFieldId": 5}, {"listId": 8}]
     assert env["SYNC_STATE_DIR"] == "/tmp/state"
 

@@ -20,10 +20,9 @@ import pytest
 
 from fake_segment.models import Discard, StoredMessage
 from harness.checker import Finding
-from harness.conform import Campaign, CampaignResult, Failure, RuleCoverage, failing
+from harness.conform import CampaignResult, Failure, RuleCoverage, failing
 from harness.fakekit.faults import FiredFault
 from harness.history import CreateList, History, InjectFault, Integrate, Subscribe, Sync
-from harness.impls import parse_impl
 from harness.replay import Run, SyncRecord
 from harness.report_html import html_report, write_html
 from harness.rules import CATALOGUE
@@ -95,31 +94,6 @@ def _words(text: str) -> str:
 
 
 # -- results ------------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def failing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
-    """A real campaign against a sync that never sends the null that removes a list trait."""
-    campaign = Campaign(
-        parse_impl(OMIT),
-        examples=60,
-        seed=1,
-        max_steps=30,
-        faults=False,
-        database=None,
-        save_failures=tmp_path_factory.mktemp("failures"),
-    )
-    result = campaign.run()
-    assert not result.ok, "the omit_removal sync is expected to fail the campaign"
-    return result
-
-
-@pytest.fixture(scope="module")
-def passing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
-    campaign = Campaign(
-        parse_impl("reference"), examples=5, seed=3, database=None, save_failures=tmp_path_factory.mktemp("none")
-    )
-    return campaign.run()
-
-
 _HOSTILE = 'Zoë <script>alert("x")</script> & \x01\x1b end'
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.checker import Finding
-from harness.conform import Campaign, CampaignResult, Failure, RuleCoverage, failing
+from harness.conform import CampaignResult, Failure, RuleCoverage, failing
 from harness.history import CreateList, History, Integrate, Subscribe, Sync, Unsubscribe
-from harness.impls import parse_impl
 from harness.replay import Run
 from harness.report_junit import (
     NOT_CHECKED,
@@ -25,40 +24,6 @@ from harness.report_junit import (
 from harness.rules import CATALOGUE
 
 OMIT = "python:broken_syncs:omit_removal"
-
-
-@pytest.fixture(scope="module")
-def failing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
-    """A real campaign against a sync that never sends the null that removes a list trait."""
-    campaign = Campaign(
-        parse_impl(OMIT),
-        examples=60,
-        seed=1,
-        max_steps=30,
-        faults=False,
-        database=None,
-        save_failures=tmp_path_factory.mktemp("failures"),
-    )
-    result = campaign.run()
-    assert not result.ok, "the omit_removal sync is expected to fail the campaign"
-    return result
-
-
-@pytest.fixture(scope="module")
-def passing_result(tmp_path_factory: pytest.TempPathFactory) -> CampaignResult:
-    """A real campaign of the reference sync, which conforms."""
-    campaign = Campaign(
-        parse_impl("reference"),
-        examples=5,
-        seed=3,
-        max_steps=30,
-        faults=False,
-        database=None,
-        save_failures=tmp_path_factory.mktemp("none"),
-    )
-    result = campaign.run()
-    assert result.ok
-    return result
 
 
 def _suite(document: str) -> ET.Element:
