@@ -37,6 +37,7 @@ from .exceptions import (
     InvalidParameter,
     NotSubscribedEmailAddress,
     ResourceNotFound,
+    SeedError,
     SubscribedNewEmailAddress,
     TooManySegmentationFields,
     Unauthorized,
@@ -863,24 +864,32 @@ class ListrakBackend:
         return UpsertResult(False, new_address)
 
     def _check_plan(self, account: _Account, plan: SeedPlan) -> None:
-        """Refuse ids that collide with another list's groups or fields, before loading anything."""
-        group_owner = {g: lid for lid, s in account.lists.items() for g in s.groups}
-        field_owner = {f: lid for lid, s in account.lists.items() for f in s.fields}
+        """Refuse ids that collide with another list's groups or fields, before loading anything.
+
+        Another list is one of the account's, or another list of the same document.
+        """
+        group_owner: dict[int, int | str] = {g: lid for lid, s in account.lists.items() for g in s.groups}
+        field_owner: dict[int, int | str] = {f: lid for lid, s in account.lists.items() for f in s.fields}
         for index, list_plan in enumerate(plan.lists):
+            # A list without an id is named by its place in the document until it gets one.
+            me: int | str = list_plan.list_id if list_plan.list_id is not None else f"lists[{index}]"
             for g_index, group_plan in enumerate(list_plan.groups):
                 where = f"lists[{index}].segmentationFieldGroups[{g_index}]"
-                owner = group_owner.get(group_plan.group_id or -1)
-                if owner is not None and owner != list_plan.list_id:
-                    raise AdminRequestError(
-                        f"{where}.segmentationFieldGroupId: group {group_plan.group_id} already belongs to "
-                        f"list {owner}; group ids are unique in an account"
-                    )
+                if group_plan.group_id is not None:
+                    owner = group_owner.setdefault(group_plan.group_id, me)
+                    if owner != me:
+                        raise SeedError(
+                            f"{where}.segmentationFieldGroupId: group {group_plan.group_id} already belongs to "
+                            f"{_owner_name(owner)}; group ids are unique in an account"
+                        )
                 for f_index, field_plan in enumerate(group_plan.fields):
-                    f_owner = field_owner.get(field_plan.field_id or -1)
-                    if f_owner is not None and f_owner != list_plan.list_id:
-                        raise AdminRequestError(
+                    if field_plan.field_id is None:
+                        continue
+                    owner = field_owner.setdefault(field_plan.field_id, me)
+                    if owner != me:
+                        raise SeedError(
                             f"{where}.segmentationFields[{f_index}].segmentationFieldId: field "
-                            f"{field_plan.field_id} already belongs to list {f_owner}; field ids are unique "
+                            f"{field_plan.field_id} already belongs to {_owner_name(owner)}; field ids are unique "
                             "in an account"
                         )
 
@@ -920,6 +929,11 @@ class ListrakBackend:
 
 
 _SEEDED_ATTRIBUTES = tuple(f.name for f in fields(Contact) if f.name not in ("address", "key", "index", "seq", "row"))
+
+
+def _owner_name(owner: int | str) -> str:
+    """`list 7` for a list of the account, `lists[2] of the document` for one the seed creates."""
+    return f"list {owner}" if isinstance(owner, int) else f"{owner} of the document"
 
 
 def _snapshot(contact: Contact) -> Contact:

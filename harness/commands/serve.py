@@ -51,6 +51,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from fake_listrak.exceptions import ListrakError
     from fake_listrak.fake import FakeListrak
     from fake_segment.server import FakeSegment
+    from harness.fakekit.clock import OffsetClock
     from harness.fakekit.server import NotLoopbackError, ServerThread, check_loopback, serve_forever
 
     try:
@@ -59,7 +60,13 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"listrak-harness serve: {exc}", file=sys.stderr)
         return 2
     segment = FakeSegment(write_keys=args.write_keys, retention=args.retention, dedupe_scope=args.dedupe_scope)
-    listrak = FakeListrak(client_id=args.client_id, client_secret=args.client_secret, page_size_cap=args.page_size_cap)
+    # The wall clock, movable through /_fake/clock: a developer can expire tokens without waiting an hour.
+    listrak = FakeListrak(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        page_size_cap=args.page_size_cap,
+        clock=OffsetClock(),
+    )
     seeded: list[int] = []
     if args.seed:
         try:

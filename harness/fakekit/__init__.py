@@ -1,6 +1,6 @@
 """Pieces both fakes share: the clock, the fault engine, the server runner and the in-process transport."""
 
-from .clock import Clock, ManualClock, SystemClock, format_iso, parse_iso
+from .clock import Clock, ManualClock, OffsetClock, SystemClock, format_iso, parse_iso
 from .faults import (
     BUILTIN_ACTIONS,
     DEFAULT_HANG_S,
@@ -51,6 +51,7 @@ __all__ = [
     "FiredFault",
     "ManualClock",
     "NotLoopbackError",
+    "OffsetClock",
     "Served",
     "ServerStartError",
     "ServerThread",

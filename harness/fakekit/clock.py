@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "format_iso", "parse_iso"]
+__all__ = ["Clock", "ManualClock", "OffsetClock", "SystemClock", "format_iso", "parse_iso"]
 
 
 class Clock(Protocol):
@@ -45,6 +45,36 @@ class ManualClock:
         with self._lock:
             self._now += timedelta(seconds=seconds)
             return self._now
+
+
+class OffsetClock:
+    """The wall clock, shifted by `set` and `advance`: time keeps flowing from where it was moved to.
+
+    For a fake served to people (`listrak-harness serve`): its admin API can move time (to expire a
+    token, say) while requests still see time pass between them, as they would on the real service.
+    """
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base: Clock = base or SystemClock()
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._base.now() + self._offset
+
+    def set(self, when: datetime) -> None:
+        """Make `now()` read `when` at this instant (naive datetimes are taken as UTC)."""
+        with self._lock:
+            self._offset = _aware(when) - self._base.now()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move forward by `seconds` and return the new time."""
+        if seconds < 0:
+            raise ValueError(f"a clock only moves forward; got advance({seconds})")
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+            return self._base.now() + self._offset
 
 
 def _aware(when: datetime) -> datetime:

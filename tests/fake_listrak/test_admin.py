@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from fake_listrak.app import create_app
 from fake_listrak.backend import ListrakBackend
-from harness.fakekit.clock import SystemClock
+from harness.fakekit.clock import OffsetClock, SystemClock
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +191,16 @@ def test_the_system_clock_cannot_be_set_over_http() -> None:
     response = client.post("/_fake/clock/advance", json={"seconds": 1})
     assert (response.status_code, response.get_json()["error"]) == (409, "ERROR_CLOCK_NOT_SETTABLE")
     assert client.get("/_fake/clock").get_json()["settable"] is False
+
+
+def test_the_wall_clock_moved_by_an_offset_can_be_set_over_http() -> None:
+    # What `listrak-harness serve` runs on: real time passing, yet movable from the admin API.
+    client = create_app(ListrakBackend(OffsetClock())).test_client()
+    assert client.get("/_fake/clock").get_json()["settable"] is True
+    moved = client.put("/_fake/clock", json={"now": "2030-01-01T00:00:00Z"}).get_json()
+    assert moved["listrak"].startswith("2030-01-01T00:00:0")
+    later = client.post("/_fake/clock/advance", json={"seconds": 86400}).get_json()
+    assert later["listrak"].startswith("2030-01-02T00:00:0")
 
 
 def test_settings_per_client_and_default(client: FlaskClient, openapi: dict[str, Any]) -> None:

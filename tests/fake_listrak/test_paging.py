@@ -4,6 +4,7 @@ contact that did not change, whatever happens around it."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -115,7 +116,8 @@ def _scan_with_churn(api: Api, backend: ListrakBackend, count: int, total: int, 
 
     The churn stops halfway through, so that the scan can catch up with it (a scan that pages
     slower than contacts change never ends, by design). Returns the addresses seen (with
-    multiplicity) and those that changed during the scan.
+    multiplicity), those that changed during the scan, those created during it, and those
+    subscribed when it ended.
     """
     rng = random.Random(seed)
     stable_at_start = {f"c{n}@example.com" for n in range(total)}
@@ -144,7 +146,15 @@ def _scan_with_churn(api: Api, backend: ListrakBackend, count: int, total: int, 
             else:
                 backend.subscribe(CLIENT_ID, 1, victim)
             changed.add(victim)
-    return {"seen": seen, "stable": stable_at_start - changed, "changed": changed}
+    created = {f"new{n}@example.com" for n in range(extra)}
+    subscribed_at_end = {c.address for c in backend.contacts(CLIENT_ID, 1, subscribed=True)}
+    return {
+        "seen": seen,
+        "stable": stable_at_start - changed,
+        "changed": changed,
+        "created": created,
+        "subscribed_at_end": subscribed_at_end,
+    }
 
 
 @pytest.mark.parametrize(("count", "total"), [(1, 60), (7, 300), (1000, 4500), (5000, 11000)])
@@ -171,13 +181,17 @@ def test_a_scan_returns_every_unchanged_contact_exactly_once_under_churn(
         },
     )
     result = _scan_with_churn(api, backend, count, total, seed=count)
-    seen = result["seen"]
+    counts = Counter(result["seen"])
     for address in result["stable"]:
-        assert seen.count(address) == 1, address
-    assert result["changed"], "the scan should have seen some churn"
+        assert counts[address] == 1, address
+    assert result["changed"] and result["created"], "the scan should have seen some churn"
+    # A contact created during the scan comes once, at the end.
+    for address in result["created"]:
+        assert counts[address] == 1, address
     # Nothing is repeated unless it changed between the two sightings.
-    repeated = {a for a in seen if seen.count(a) > 1}
-    assert repeated <= result["changed"]
+    assert {a for a, n in counts.items() if n > 1} <= result["changed"]
+    # The scan caught up with the churn: nobody subscribed when it ended was skipped.
+    assert result["subscribed_at_end"] <= set(counts)
 
 
 def test_the_page_size_cap_overrides_count(backend: ListrakBackend, api: Api) -> None:

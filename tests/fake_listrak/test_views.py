@@ -481,6 +481,73 @@ def test_every_route_answers_401_in_the_envelope_without_a_token(
     }
 
 
+WRITES = [c for c in CASES if c.method in ("POST", "PUT") and c.status < 300]
+
+
+@pytest.mark.parametrize("case", WRITES, ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "error"),
+    [
+        (b'{"listName": "x"}', "text/plain", 415, "ERROR_UNSUPPORTED_CONTENT_TYPE"),
+        (b'{"listName": "x"}', None, 415, "ERROR_UNSUPPORTED_CONTENT_TYPE"),
+        (b'{"listName": ', "application/json", 400, "ERROR_MALFORMED_REQUEST_BODY"),
+    ],
+    ids=["text/plain", "no content type", "bad JSON"],
+)
+def test_every_write_refuses_a_body_that_is_not_json(
+    case: Case,
+    raw: bytes,
+    content_type: str | None,
+    status: int,
+    error: str,
+    world: ListrakBackend,
+    client: FlaskClient,
+    api: Api,
+    check_swagger: Callable[..., Any],
+) -> None:
+    response = _send(client, api, Case(**{**case.__dict__, "raw": raw, "content_type": content_type}))
+    assert response.status_code == status
+    body = check_swagger(case.method, case.template, response)
+    assert (body["status"], body["error"]) == (status, error)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "{listId}" in c.template and c.status < 300], ids=lambda c: c.id)
+@pytest.mark.parametrize("bad_id", ["abc", "1.5", "2147483648"])
+def test_every_route_answers_a_malformed_list_id_with_invalid_parameter(
+    case: Case, bad_id: str, world: ListrakBackend, client: FlaskClient, api: Api, check_swagger: Callable[..., Any]
+) -> None:
+    path = re.sub(r"^/List/\d+", f"/List/{bad_id}", case.path)
+    response = _send(client, api, Case(**{**case.__dict__, "path": path}))
+    assert check_swagger(case.method, case.template, response) == {
+        "status": 400,
+        "error": "ERROR_INVALID_PARAMETER",
+        "message": "An invalid value was supplied for listId.",
+    }
+
+
+def _not_found_names(case: Case) -> str:
+    """The ids Listrak's 404 message names: the list when it is the list that is missing, else every id of the path."""
+    if case.path.startswith("/List/999"):
+        return "listId"
+    if case.template.endswith("{contactIdentifier}"):
+        return "listId and contactIdentifier"
+    if "{segmentationFieldId}" in case.template:
+        return "listId, segmentationFieldGroupId, and segmentationFieldId"
+    return "listId and segmentationFieldGroupId"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.status == 404], ids=lambda c: c.id)
+def test_every_404_names_the_ids_as_listrak_does(
+    case: Case, world: ListrakBackend, client: FlaskClient, api: Api
+) -> None:
+    message = f"Unable to locate a resource associated with the {_not_found_names(case)} supplied."
+    assert _send(client, api, case).get_json() == {
+        "status": 404,
+        "error": "ERROR_UNABLE_TO_LOCATE_RESOURCE",
+        "message": message,
+    }
+
+
 def _api_operations(app: Flask) -> set[tuple[str, str]]:
     names = {
         "<list_id>": "{listId}",
@@ -512,6 +579,30 @@ def test_the_cases_cover_every_operation_with_a_success_and_an_error(app: Flask,
 
 def test_the_emulated_operations_are_the_ones_the_issue_lists(app: Flask) -> None:
     assert len(_api_operations(app)) == 19
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda c: c.update(nickname="a"), "Additional properties are not allowed"),
+        (lambda c: c.pop("emailAddress"), "'emailAddress' is a required property"),
+        (lambda c: c.pop("segmentationFieldValues"), "'segmentationFieldValues' is a required property"),
+        (lambda c: c["segmentationFieldValues"].append({"value": "x"}), "'segmentationFieldId' is a required"),
+        (lambda c: c.update(subscribeDate="2024-05-01T12:00:00+00:00"), "is not a 'date-time'"),
+        (lambda c: c.update(emailKey=5), "data/emailKey: 5 is not valid"),
+    ],
+    ids=["unknown field", "no emailAddress", "no segmentationFieldValues", "value without id", "offset", "type"],
+)
+def test_the_swagger_check_refuses_what_listrak_would_not_send(
+    api: Api, seeded: ListrakBackend, swagger: Any, change: Callable[[dict[str, Any]], Any], complaint: str
+) -> None:
+    # The fidelity tests above are only as good as this check: it must be able to fail.
+    template = CONTACTS + "/{contactIdentifier}"
+    body = api.get("/List/101/Contact/a@example.com", segmentationFieldIds="5").get_json()
+    assert swagger.errors("GET", template, 200, body) == []
+    change(body["data"])
+    problems = swagger.errors("GET", template, 200, body)
+    assert any(complaint in problem for problem in problems), problems
 
 
 # -- token endpoint (listrak-api-notes.md, Auth) --------------------------------------------------
@@ -847,6 +938,129 @@ def test_json_property_names_bind_case_insensitively(api: Api) -> None:
     response = api.post("/List", {"ListName": "Caps", "BounceHandling": "none", "bounceunsubscribecount": 0})
     assert response.status_code == 201
     assert api.get(f"/List/{response.get_json()['resourceId']}").get_json()["data"]["bounceHandling"] == "None"
+
+
+# -- contact query parameters over HTTP -----------------------------------------------------------
+@pytest.fixture
+def many(backend: ListrakBackend) -> ListrakBackend:
+    """List 1 with 5001 subscribed contacts."""
+    backend.seed(CLIENT_ID, {"lists": [{"listId": 1, "generate": {"count": 5001}}]})
+    return backend
+
+
+def test_a_page_holds_1000_contacts_by_default_and_up_to_5000(api: Api, many: ListrakBackend) -> None:
+    default = api.get("/List/1/Contact").get_json()
+    largest = api.get("/List/1/Contact", count=5000).get_json()
+    assert len(default["data"]) == 1000 and default["nextPageCursor"] is not None
+    assert len(largest["data"]) == 5000 and largest["nextPageCursor"] is not None
+    last = api.get("/List/1/Contact", count=5000, cursor=largest["nextPageCursor"]).get_json()
+    assert (len(last["data"]), last["nextPageCursor"]) == (1, None)
+
+
+@pytest.mark.parametrize("count", ["0", "5001", "-1", "1.5"])
+def test_a_count_outside_1_to_5000_is_an_invalid_count(api: Api, seeded: ListrakBackend, count: str) -> None:
+    response = api.get("/List/101/Contact", count=count)
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"status": 400, "error": "ERROR_INVALID_PARAMETER", "message": "An invalid value was supplied for count."},
+    )
+
+
+@pytest.fixture
+def dated_api(api: Api, backend: ListrakBackend) -> Api:
+    """List 1: ten@ subscribed 10:00 (external e1), noon@ 12:00, back@ 08:00 resubscribed 14:00,
+    gone@ unsubscribed 13:00."""
+    backend.seed(
+        CLIENT_ID,
+        {
+            "lists": [
+                {
+                    "listId": 1,
+                    "contacts": [
+                        {"emailAddress": "ten@x.io", "subscribeDate": "2024-05-01T10:00:00", "externalContactID": "e1"},
+                        {"emailAddress": "noon@x.io", "subscribeDate": "2024-05-01T12:00:00"},
+                        {
+                            "emailAddress": "back@x.io",
+                            "subscribeDate": "2024-05-01T08:00:00",
+                            "resubscribeDate": "2024-05-01T14:00:00",
+                        },
+                        {
+                            "emailAddress": "gone@x.io",
+                            "subscriptionState": "Unsubscribed",
+                            "unsubscribeDate": "2024-05-01T13:00:00",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+    return api
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"startDate": "2024-05-01T10:00:00"}, ["ten@x.io", "noon@x.io"]),
+        ({"startDate": "5/1/2024 10:00:01 AM"}, ["noon@x.io"]),
+        ({"endDate": "2024-05-01T12:00:00"}, ["ten@x.io", "noon@x.io", "back@x.io"]),
+        ({"endDate": "2024-05-01T13:59:59", "useOriginalSubscribeDate": "false"}, ["ten@x.io", "noon@x.io"]),
+        ({"startDate": "2024-05-01T14:00:00", "useOriginalSubscribeDate": "False"}, ["back@x.io"]),
+        ({"endDate": "2024-05-01T14:00:00", "useOriginalSubscribeDate": "false"}, ["ten@x.io", "noon@x.io"]),
+        ({"startDate": "2024-05-01T13:00:00+02:00"}, ["noon@x.io"]),
+        ({"subscriptionState": "Unsubscribed", "startDate": "2024-05-01T13:00:00"}, ["gone@x.io"]),
+        ({"subscriptionState": "Unsubscribed", "endDate": "2024-05-01T12:59:59.99"}, []),
+        ({"externalContactId": "e1"}, ["ten@x.io"]),
+    ],
+    ids=[
+        "start inclusive",
+        "US date form",
+        "end inclusive",
+        "most recent, before",
+        "most recent, start inclusive",
+        "most recent, end exclusive",
+        "offset taken to UTC",
+        "unsubscribe date, start inclusive",
+        "unsubscribe date, before",
+        "external id",
+    ],
+)
+def test_date_and_external_id_filters_over_http(dated_api: Api, params: dict[str, str], expected: list[str]) -> None:
+    assert [c["emailAddress"] for c in dated_api.contacts(1, **params)] == expected
+
+
+def test_thirty_profile_fields_may_be_asked_for_but_not_thirty_one(api: Api, backend: ListrakBackend) -> None:
+    fields = [{"segmentationFieldId": n, "segmentationFieldName": f"f{n}", "dataType": "Text"} for n in range(1, 32)]
+    backend.seed(
+        CLIENT_ID,
+        {
+            "lists": [
+                {
+                    "listId": 1,
+                    "segmentationFieldGroups": [{"segmentationFieldGroupName": "g", "segmentationFields": fields}],
+                    "contacts": ["a@x.io"],
+                }
+            ]
+        },
+    )
+    thirty = api.get("/List/1/Contact", segmentationFieldIds=",".join(str(n) for n in range(1, 31)))
+    too_many = api.get("/List/1/Contact/a@x.io", segmentationFieldIds=",".join(str(n) for n in range(1, 32)))
+    assert thirty.status_code == 200
+    assert [v["segmentationFieldId"] for v in thirty.get_json()["data"][0]["segmentationFieldValues"]] == list(
+        range(1, 31)
+    )
+    assert (too_many.status_code, too_many.get_json()["error"]) == (400, "ERROR_TOO_MANY_SEGMENTATION_FIELDS")
+
+
+@pytest.mark.parametrize(
+    ("update_type", "expected"),
+    [("Update", {5: "u-a", 6: "7"}), ("append", {5: "u-a", 6: "7"}), ("Overwrite", {6: "7"})],
+)
+def test_update_type_is_read_from_the_query(
+    api: Api, seeded: ListrakBackend, update_type: str, expected: dict[int, str]
+) -> None:
+    body = {"emailAddress": "a@example.com", "segmentationFieldValues": [{"segmentationFieldId": 6, "value": "7"}]}
+    assert api.post("/List/101/Contact", body, updateType=update_type).status_code == 200
+    assert seeded.contact(CLIENT_ID, 101, "a@example.com").value_map() == expected  # type: ignore[union-attr]
 
 
 def test_query_parameter_names_bind_case_insensitively(api: Api, seeded: ListrakBackend) -> None:

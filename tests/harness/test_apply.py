@@ -154,7 +154,7 @@ SETUP: tuple[Step, ...] = (CreateList(7), AddField(7, 5, max_length=4), Subscrib
 REFUSED: list[tuple[Step, str]] = [
     (CreateList(7), "list 7 already exists"),
     (AddField(7, 5), "field 5 already exists on list 7"),
-    (AddField(8, 5), "ERROR_INVALID_ADMIN_REQUEST"),
+    (AddField(8, 5), "ERROR_INVALID_SEED"),
     (AddField(9, 6), "ERROR_UNABLE_TO_LOCATE_RESOURCE"),
     (Subscribe(9, "a@x.io"), "ERROR_UNABLE_TO_LOCATE_RESOURCE"),
     (Subscribe(7, "A@X.IO"), "already on list 7 as 'a@x.io'"),

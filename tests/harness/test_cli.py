@@ -102,6 +102,11 @@ def test_serve_seeds_the_fake_listrak_and_exports_its_lists(tmp_path: Path) -> N
         ).json()["access_token"]
         page = httpx.get(exports["LISTRAK_API_URL"] + "/List/7/Contact", headers={"Authorization": f"Bearer {token}"})
         assert sorted(c["emailAddress"] for c in page.json()["data"]) == ["a@x.io", "b@x.io"]
+        # Its clock is the wall clock, movable from the admin API: an hour on, the token has expired.
+        admin = exports["LISTRAK_API_URL"].removesuffix("/email/v1") + "/_fake"
+        assert httpx.post(admin + "/clock/advance", json={"seconds": 3600}).status_code == 200
+        expired = httpx.get(exports["LISTRAK_API_URL"] + "/List", headers={"Authorization": f"Bearer {token}"})
+        assert (expired.status_code, expired.json()["error"]) == (401, "ERROR_UNAUTHORIZED")
     finally:
         stop(process)
 

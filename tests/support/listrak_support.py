@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 from flask.testing import FlaskClient
+from jsonschema.exceptions import best_match
 from werkzeug.test import TestResponse
 
 from fake_listrak.backend import ListrakBackend
@@ -118,7 +119,10 @@ class Swagger:
         schema = self.schema_for(method, template, status)
         root = {"definitions": self.definitions, "allOf": [_strict(schema)]}
         validator = jsonschema.Draft7Validator(root, format_checker=self.format_checker)
-        return [f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in validator.iter_errors(body)]
+        # best_match looks inside the `anyOf` (null, or the declared schema) that optional fields get,
+        # so the message names the field at fault rather than "not valid under any of the given schemas".
+        found = (best_match([e]) or e for e in validator.iter_errors(body))
+        return [f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in found]
 
 
 def load_swagger() -> Swagger:
