@@ -12,6 +12,7 @@ from .backend import FAULT_ACTIONS, MAX_PAGE_SIZE, MAX_SEGMENTATION_FIELDS, List
 from .exceptions import ListrakError
 from .fake import FakeListrak, ListrakAccount
 from .models import (
+    PENDING,
     SUBSCRIBED,
     UNSUBSCRIBED,
     Change,
@@ -24,6 +25,7 @@ from .models import (
     Field,
     FieldGroup,
     Settings,
+    Suppressions,
     UpsertResult,
 )
 from .seed import SeedSummary
@@ -32,6 +34,7 @@ __all__ = [
     "FAULT_ACTIONS",
     "MAX_PAGE_SIZE",
     "MAX_SEGMENTATION_FIELDS",
+    "PENDING",
     "SUBSCRIBED",
     "UNSUBSCRIBED",
     "Change",
@@ -49,6 +52,7 @@ __all__ = [
     "ListrakError",
     "SeedSummary",
     "Settings",
+    "Suppressions",
     "UpsertResult",
     "create_app",
 ]

@@ -14,8 +14,10 @@ from flask import Blueprint, Response, request
 
 from harness.fakekit.clock import parse_iso
 
+from . import render
 from .dates import format_listrak
 from .exceptions import AdminRequestError
+from .models import is_address
 from .web import backend, default_client, json_response, raw_json_response
 
 __all__ = ["admin"]
@@ -56,6 +58,12 @@ def _client_arg(body: Any = None, *, required: bool = True) -> str | None:
     if value is not None and not isinstance(value, str):
         raise AdminRequestError(f"clientId must be a string, got {value!r}")
     return value
+
+
+def _only(body: dict[str, Any], allowed: set[str], expected: str) -> None:
+    unknown = sorted(set(body) - allowed - {"clientId"})
+    if unknown:
+        raise AdminRequestError(f"unknown key(s) {unknown} in the body; expected {expected}")
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
@@ -130,6 +138,52 @@ def seed() -> Response:
     document = _body()
     summary = backend().seed(_client_arg(document) or "", document)
     return json_response(summary.to_json(), 201)
+
+
+_SUPPRESSION_BODY = '{"banned": [addresses], "suppressed": [addresses]} (either or both)'
+
+
+@admin.get("/suppressions")
+def get_suppressions() -> Response:
+    return json_response(backend().suppressions(_client_arg() or "").to_json())
+
+
+@admin.post("/suppressions")
+def add_suppressions() -> Response:
+    body = _object()
+    _only(body, {"banned", "suppressed"}, _SUPPRESSION_BODY)
+    if "banned" not in body and "suppressed" not in body:
+        raise AdminRequestError(f"expected {_SUPPRESSION_BODY}, got neither key")
+    client_id = _client_arg(body) or ""
+    added = backend().add_suppressions(client_id, body.get("banned", []), body.get("suppressed", []))
+    return json_response(added.to_json())
+
+
+@admin.delete("/suppressions")
+def lift_suppressions() -> Response:
+    body = _object(optional=True)
+    _only(body, {"banned", "suppressed"}, _SUPPRESSION_BODY + ", or no body to lift every one")
+    client_id = _client_arg(body) or ""
+    if "banned" not in body and "suppressed" not in body:
+        return json_response(backend().clear_suppressions(client_id).to_json())
+    lifted = backend().lift_suppressions(client_id, body.get("banned", []), body.get("suppressed", []))
+    return json_response(lifted.to_json())
+
+
+@admin.post("/contacts/confirm")
+def confirm_contact() -> Response:
+    body = _object()
+    _only(body, {"listId", "emailAddress"}, '{"listId": <id>, "emailAddress": "<address>"}')
+    list_id = body.get("listId")
+    if isinstance(list_id, bool) or not isinstance(list_id, int):
+        raise AdminRequestError(f"listId: expected the id (a whole number) of the contact's list, got {list_id!r}")
+    address = body.get("emailAddress")
+    if not isinstance(address, str) or not is_address(address):
+        raise AdminRequestError(
+            f"emailAddress: expected the address of a contact pending double opt-in, got {address!r}"
+        )
+    contact = backend().confirm(_client_arg(body) or "", list_id, address)
+    return json_response(render.contact_dict(contact, list_id, []))
 
 
 @admin.get("/history")

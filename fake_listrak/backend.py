@@ -6,6 +6,8 @@ lists, profile fields, contacts, settings and faults, so parallel tests can shar
 without sharing data. Methods are named after the API operations they back (`get_lists`,
 `upsert_contact`, ...), take the client id first, and raise the typed errors of `exceptions`.
 Every change is recorded in the history with who made it and when on the fake's clock.
+Besides its lists, an account holds its banned and suppressed addresses, which no list may
+subscribe (see `upsert_contact`).
 One re-entrant lock serialises everything; the operations are short and the GIL would
 serialise them anyway.
 """
@@ -16,7 +18,7 @@ import copy
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from operator import attrgetter
@@ -29,16 +31,23 @@ from . import render
 from .dates import format_listrak
 from .exceptions import (
     AdminRequestError,
+    BannedEmailAddress,
+    BannedNewEmailAddress,
     ChangeAddressContactUnsubscribed,
     ChangeAddressWithEvents,
     ChangeAddressWithSegmentationData,
     ClockNotSettable,
+    ContactNotPending,
     InvalidCredentials,
     InvalidParameter,
     NotSubscribedEmailAddress,
+    PendingEmailAddress,
+    PendingNewEmailAddress,
     ResourceNotFound,
     SeedError,
     SubscribedNewEmailAddress,
+    SuppressedEmail,
+    SuppressedNewEmail,
     TooManySegmentationFields,
     Unauthorized,
     UnknownClient,
@@ -51,6 +60,7 @@ from .exceptions import (
 from .models import (
     METHOD_ADMINISTRATOR,
     METHOD_CONTACT,
+    METHOD_DOUBLE_OPT_IN,
     SUBSCRIBED,
     UNSUBSCRIBED,
     Change,
@@ -63,7 +73,9 @@ from .models import (
     Field,
     FieldGroup,
     Settings,
+    Suppressions,
     UpsertResult,
+    address_list,
     check_address,
     pack_values,
     unpack_values,
@@ -122,6 +134,9 @@ class _Account:
     next_group_id: int = 1
     next_field_id: int = 1
     next_import_id: int = 1
+    # Lower-case address -> the address as given; insertion-ordered, so dumps keep the order.
+    banned: dict[str, str] = field(default_factory=dict)
+    suppressed: dict[str, str] = field(default_factory=dict)
 
     def take_id(self, kind: str, wanted: int | None, taken: Callable[[int], bool]) -> int:
         """`wanted` if given (the caller checked it is free), else the next free id of `kind`."""
@@ -435,10 +450,13 @@ class ListrakBackend:
             return None if found is None else _snapshot(found)
 
     def contacts(self, client_id: str, list_id: int, subscribed: bool | None = None) -> list[Contact]:
-        """Copies of a list's contacts (all, or those in one state), in creation order."""
+        """Copies of a list's contacts (all, or those of one listing), in creation order.
+
+        A pending contact is in neither listing, so only `subscribed=None` includes it.
+        """
         with self._lock:
             store = self._list(client_id, list_id).contacts
-            return [_snapshot(c) for c in store if subscribed is None or c.subscribed == subscribed]
+            return [_snapshot(c) for c in store if subscribed is None or c.lane == subscribed]
 
     def email_key(self, client_id: str, list_id: int, address: str) -> str:
         """The emailKey of a contact; ResourceNotFound if the address is not on the list."""
@@ -454,11 +472,20 @@ class ListrakBackend:
     ) -> UpsertResult:
         """`POST /List/{listId}/Contact`: create (201) or update (200) one contact, as Listrak does.
 
-        A new contact is subscribed (an `Unsubscribed` state for it is an error). On an existing
-        one, `Unsubscribed` unsubscribes it (keeping its subscribe date), `Subscribed` on an
-        unsubscribed contact needs `override_unsubscribe` and resubscribes it (method
-        Administrator, unsubscribe fields cleared, `resubscribeDate` set, original subscribe
-        date kept); otherwise its external id and profile values are updated per `update_type`.
+        A new contact is subscribed (an `Unsubscribed` state for it is an error), or, with
+        `send_double_opt_in`, pending until `confirm` (no subscribe date or method until then).
+        On an existing one, `Unsubscribed` unsubscribes it (keeping its subscribe date; a pending
+        contact is not a subscriber to unsubscribe), `Subscribed` on an unsubscribed contact needs
+        `override_unsubscribe` and resubscribes it (method Administrator, unsubscribe fields
+        cleared, `resubscribeDate` set, original subscribe date kept; double opt-in is for new
+        contacts only), `Subscribed` on a pending one is refused; otherwise its external id and
+        profile values are updated per `update_type`, whatever its state.
+
+        Only *subscribing* is refused for a banned or suppressed address: creating a contact
+        (pending or not) and resubscribing one; the account-level refusal comes before the list's
+        own (so a banned, unsubscribed contact gets the banned error). Updates of a contact that
+        is already on the list, including an upsert of a subscribed contact with `Subscribed`,
+        go on as before the address was banned or suppressed, and banning changes no contact.
         """
         address = check_address(upsert.email)
         if upsert.subscription_state not in (None, SUBSCRIBED, UNSUBSCRIBED):
@@ -466,32 +493,41 @@ class ListrakBackend:
         if upsert.update_type not in UPDATE_TYPES:
             raise InvalidParameter("updateType")
         with self._lock:
+            account = self._get_account(client_id)
             state = self._list(client_id, list_id)
             store = state.contacts
             values = self._checked_values(state, upsert.values)
             contact = store.find(address)
             if upsert.new_email is not None:
-                return self._change_address(client_id, state, contact, upsert, actor)
+                return self._change_address(account, state, contact, upsert, actor)
             now = self._now_text()
             method = METHOD_CONTACT if upsert.subscribed_by_contact else METHOD_ADMINISTRATOR
             external = self._external_id(upsert.external_id)
             if contact is None:
                 if upsert.subscription_state == UNSUBSCRIBED:
                     raise NotSubscribedEmailAddress()
+                _refuse_subscribing(account, address)
                 self._check_events(state, upsert.event_ids)
-                contact = Contact(address, address_key(address), 0, 0, True, now, subscribe_method=method)
+                if upsert.send_double_opt_in:
+                    contact = Contact(address, address_key(address), 0, 0, False, None, pending=True)
+                    action = "contact.pending"
+                else:
+                    contact = Contact(address, address_key(address), 0, 0, True, now, subscribe_method=method)
+                    action = "contact.subscribe"
                 if external:
                     contact.external_id = external
                 _apply_values(contact, values, "Overwrite", state.fields, self._intern)
                 store.add(contact)
-                self._record(client_id, actor, "contact.subscribe", list_id, contact.address, **_detail(upsert))
+                self._record(client_id, actor, action, list_id, contact.address, **_detail(upsert))
                 return UpsertResult(True, contact.address)
-            was = contact.subscribed
+            was = contact.lane
             if upsert.subscription_state == UNSUBSCRIBED:
                 if values:
                     raise UnsubscribeWithSegmentationData()
                 if upsert.event_ids:
                     raise UnsubscribeWithEvents()
+                if contact.pending:
+                    raise NotSubscribedEmailAddress()
                 if not was:
                     raise UnsubscribedEmailAddress()
                 contact.subscribed = False
@@ -500,7 +536,10 @@ class ListrakBackend:
                 if external is not None:
                     contact.external_id = external or None
                 action = "contact.unsubscribe"
-            elif upsert.subscription_state == SUBSCRIBED and not was:
+            elif upsert.subscription_state == SUBSCRIBED and not contact.subscribed:
+                _refuse_subscribing(account, contact.address)
+                if contact.pending:
+                    raise PendingEmailAddress()
                 if not upsert.override_unsubscribe:
                     raise UnsubscribedEmailAddress()
                 self._check_events(state, upsert.event_ids)
@@ -514,7 +553,7 @@ class ListrakBackend:
                 _apply_values(contact, values, upsert.update_type, state.fields, self._intern)
                 action = "contact.resubscribe"
             else:
-                if upsert.event_ids and not was:
+                if upsert.event_ids and was is False:
                     raise UpdateUnsubscribeWithEvents()
                 self._check_events(state, upsert.event_ids)
                 changed = False
@@ -553,7 +592,7 @@ class ListrakBackend:
                 if contact is None:
                     continue
                 if _apply_values(contact, values, "Update", state.fields, self._intern):
-                    state.contacts.changed(contact, contact.subscribed)
+                    state.contacts.changed(contact, contact.lane)
                     updated += 1
                     self._record(
                         client_id, actor, "contact.update", list_id, contact.address,
@@ -573,16 +612,43 @@ class ListrakBackend:
         *,
         values: Mapping[int, str] | None = None,
         external_id: str | None = None,
+        double_opt_in: bool = False,
     ) -> UpsertResult:
-        """Subscribe an address (creating it, or resubscribing it with the override)."""
+        """Subscribe an address (creating it, or resubscribing it with the override); with
+        `double_opt_in`, a new contact is pending until `confirm`."""
         upsert = ContactUpsert(
             address,
             SUBSCRIBED,
             external_id,
             list((values or {}).items()),
             override_unsubscribe=True,
+            send_double_opt_in=double_opt_in,
         )
         return self.upsert_contact(client_id, list_id, upsert, actor="admin")
+
+    def confirm(self, client_id: str, list_id: int, address: str, *, actor: str = "admin") -> Contact:
+        """The contact clicked the link of its double opt-in email: a pending contact becomes Subscribed.
+
+        Its subscribe date is now on the fake's clock and its method DoubleOptIn; like any change,
+        it moves to the end of the Subscribed listing. ContactNotPending for a contact that is not
+        pending; an address banned or suppressed since is refused as any subscribing is.
+        """
+        with self._lock:
+            account = self._get_account(client_id)
+            state = self._list(client_id, list_id)
+            contact = state.contacts.find(address)
+            if contact is None:
+                raise ResourceNotFound("listId", "contactIdentifier")
+            if not contact.pending:
+                raise ContactNotPending(contact.address, list_id, contact.subscription_state)
+            _refuse_subscribing(account, contact.address)
+            contact.pending = False
+            contact.subscribed = True
+            contact.subscribe_date = self._now_text()
+            contact.subscribe_method = METHOD_DOUBLE_OPT_IN
+            state.contacts.changed(contact, None)
+            self._record(client_id, actor, "contact.confirm", list_id, contact.address)
+            return _snapshot(contact)
 
     def unsubscribe(self, client_id: str, list_id: int, address: str) -> UpsertResult:
         """Unsubscribe a subscribed contact, as an administrator would."""
@@ -596,13 +662,64 @@ class ListrakBackend:
             upsert = ContactUpsert(address, None, None, list(values.items()))
             return self.upsert_contact(client_id, list_id, upsert, actor="admin")
 
+    # -- banned and suppressed addresses (account-level) ----------------------------------
+    def suppressions(self, client_id: str) -> Suppressions:
+        """The account's banned and suppressed addresses."""
+        with self._lock:
+            return _suppressions(self._get_account(client_id))
+
+    def add_suppressions(
+        self, client_id: str, banned: Sequence[str] = (), suppressed: Sequence[str] = (), *, actor: str = "admin"
+    ) -> Suppressions:
+        """Ban and/or suppress addresses (arrays of addresses; case-insensitive, added once).
+
+        Existing contacts keep their state; only subscribing the addresses is refused from now on.
+        """
+        banned = address_list(banned, "banned")
+        suppressed = address_list(suppressed, "suppressed")
+        with self._lock:
+            account = self._get_account(client_id)
+            added = _add_addresses(account, banned, suppressed)
+            if added:
+                self._record(client_id, actor, "suppression.add", **added)
+            return _suppressions(account)
+
+    def lift_suppressions(
+        self, client_id: str, banned: Sequence[str] = (), suppressed: Sequence[str] = (), *, actor: str = "admin"
+    ) -> Suppressions:
+        """Lift bans and/or suppressions of the given addresses (those not held are ignored)."""
+        banned = address_list(banned, "banned")
+        suppressed = address_list(suppressed, "suppressed")
+        with self._lock:
+            account = self._get_account(client_id)
+            lifted: dict[str, Any] = {}
+            for kind, held, addresses in (
+                ("banned", account.banned, banned),
+                ("suppressed", account.suppressed, suppressed),
+            ):
+                gone = [held.pop(key) for key in dict.fromkeys(a.lower() for a in addresses) if key in held]
+                if gone:
+                    lifted[kind] = gone
+            if lifted:
+                self._record(client_id, actor, "suppression.lift", **lifted)
+            return _suppressions(account)
+
+    def clear_suppressions(self, client_id: str, *, actor: str = "admin") -> Suppressions:
+        """Lift every ban and suppression of the account."""
+        with self._lock:
+            held = _suppressions(self._get_account(client_id))
+            return self.lift_suppressions(client_id, held.banned, held.suppressed, actor=actor)
+
     # -- seeding, dump, history, reset ----------------------------------------------------
     def seed(self, client_id: str, document: Any) -> SeedSummary:
         """Load lists, profile fields and contacts from one seed document (see `seed`) in bulk.
 
         The whole document is checked before anything is loaded, so a bad one changes nothing.
         A contact already on a list is overwritten with its seeded state (and moves to the end
-        of the paging order). The history gets one `seed` entry per list, not one per contact.
+        of the paging order). The history gets one `seed` entry per list, not one per contact,
+        and one `suppression.add` entry for the document's banned and suppressed addresses,
+        which are added to the account's (seeded contacts are state, not subscribing: a banned
+        address may be seeded as subscribed, as a dump of such an account has it).
         """
         started = time.perf_counter()
         plan = parse_seed(document)
@@ -625,11 +742,15 @@ class ListrakBackend:
                 created, updated = self._load_contacts(state, contacts)
                 summary.add(state.info.list_id, created, updated)
                 self._record(client_id, "seed", "seed", state.info.list_id, created=created, updated=updated)
+            added = _add_addresses(account, plan.banned, plan.suppressed)
+            if added:
+                self._record(client_id, "seed", "suppression.add", **added)
         summary.seconds = time.perf_counter() - started
         return summary
 
     def dump(self, client_id: str, list_id: int | None = None) -> dict[str, Any]:
-        """The account's whole state as JSON (lists with groups, fields and every contact)."""
+        """The account's whole state as JSON (lists with groups, fields and every contact; the
+        banned and suppressed addresses), in the seed document's shape."""
         with self._lock:
             account = self._get_account(client_id)
             lists = []
@@ -655,6 +776,7 @@ class ListrakBackend:
                 "settings": self._settings(account).to_json(),
                 "now": format_listrak(self.clock.now()),
                 "lists": lists,
+                **_suppressions(account).to_json(),
             }
 
     def history(self, client_id: str | None = None, after_seq: int = 0) -> list[Change]:
@@ -665,8 +787,9 @@ class ListrakBackend:
             ]
 
     def reset(self, client_id: str | None = None) -> None:
-        """Empty one account (or all): lists, contacts, settings, tokens, faults and history go;
-        registered clients stay, and the default settings go back to those the backend was made with."""
+        """Empty one account (or all): lists, contacts, banned and suppressed addresses, settings,
+        tokens, faults and history go; registered clients stay, and the default settings go back
+        to those the backend was made with."""
         with self._lock:
             if client_id is None:
                 for account in self._accounts.values():
@@ -717,6 +840,8 @@ class ListrakBackend:
     @staticmethod
     def _empty(account: _Account) -> None:
         account.lists = {}
+        account.banned = {}
+        account.suppressed = {}
         account.settings = None
         account.next_list_id = account.next_group_id = account.next_field_id = account.next_import_id = 1
 
@@ -841,7 +966,7 @@ class ListrakBackend:
         return value
 
     def _change_address(
-        self, client_id: str, state: _ListState, contact: Contact | None, upsert: ContactUpsert, actor: str
+        self, account: _Account, state: _ListState, contact: Contact | None, upsert: ContactUpsert, actor: str
     ) -> UpsertResult:
         if contact is None:
             raise ResourceNotFound("listId", "emailAddress")
@@ -849,17 +974,24 @@ class ListrakBackend:
             raise ChangeAddressWithSegmentationData()
         if upsert.event_ids:
             raise ChangeAddressWithEvents()
+        if contact.pending:
+            raise PendingEmailAddress()
         if not contact.subscribed:
             raise ChangeAddressContactUnsubscribed()
         new_address = check_address(upsert.new_email, "newEmailAddress")
         other = state.contacts.find(new_address)
-        if other is not None and other is not contact:
-            raise SubscribedNewEmailAddress() if other.subscribed else UnsubscribedNewEmailAddress()
+        if other is not contact:
+            _refuse_subscribing(account, new_address, new_address=True)
+            if other is not None:
+                if other.pending:
+                    raise PendingNewEmailAddress()
+                raise SubscribedNewEmailAddress() if other.subscribed else UnsubscribedNewEmailAddress()
         old = contact.address
         if new_address == old:
             return UpsertResult(False, old, changed=False)
         state.contacts.rename(contact, new_address)
-        state.contacts.changed(contact, contact.subscribed)
+        state.contacts.changed(contact, contact.lane)
+        client_id = account.client.client_id
         self._record(client_id, actor, "contact.address", state.info.list_id, new_address, previous=old)
         return UpsertResult(False, new_address)
 
@@ -920,7 +1052,7 @@ class ListrakBackend:
                 add(contact)
                 created += 1
                 continue
-            was = existing.subscribed
+            was = existing.lane
             for name in _SEEDED_ATTRIBUTES:
                 setattr(existing, name, getattr(contact, name))
             store.changed(existing, was)
@@ -938,6 +1070,34 @@ def _owner_name(owner: int | str) -> str:
 
 def _snapshot(contact: Contact) -> Contact:
     return copy.copy(contact)
+
+
+def _refuse_subscribing(account: _Account, address: str, *, new_address: bool = False) -> None:
+    """Raise the documented error if the account banned or suppressed `address` (a ban first).
+
+    `new_address` picks the `_NEW_` codes, for an address a contact is being changed to.
+    """
+    key = address.lower()
+    if key in account.banned:
+        raise BannedNewEmailAddress() if new_address else BannedEmailAddress()
+    if key in account.suppressed:
+        raise SuppressedNewEmail() if new_address else SuppressedEmail()
+
+
+def _suppressions(account: _Account) -> Suppressions:
+    return Suppressions(list(account.banned.values()), list(account.suppressed.values()))
+
+
+def _add_addresses(account: _Account, banned: list[str], suppressed: list[str]) -> dict[str, Any]:
+    """Add checked addresses to the account's; returns those that were new, by kind."""
+    added: dict[str, Any] = {}
+    for kind, held, addresses in (("banned", account.banned, banned), ("suppressed", account.suppressed, suppressed)):
+        for address in addresses:
+            key = address.lower()
+            if key not in held:
+                held[key] = address
+                added.setdefault(kind, []).append(address)
+    return added
 
 
 def _detail(upsert: ContactUpsert) -> dict[str, Any]:

@@ -13,18 +13,25 @@ from typing import Any
 
 __all__ = [
     "AdminRequestError",
+    "BannedEmailAddress",
+    "BannedNewEmailAddress",
     "ChangeAddressContactUnsubscribed",
     "ChangeAddressWithEvents",
     "ChangeAddressWithSegmentationData",
     "ClockNotSettable",
+    "ContactNotPending",
     "InvalidCredentials",
     "InvalidParameter",
     "ListrakError",
     "MalformedRequestBody",
     "NotSubscribedEmailAddress",
+    "PendingEmailAddress",
+    "PendingNewEmailAddress",
     "ResourceNotFound",
     "SeedError",
     "SubscribedNewEmailAddress",
+    "SuppressedEmail",
+    "SuppressedNewEmail",
     "TooManySegmentationFields",
     "Unauthorized",
     "UnhandledException",
@@ -165,6 +172,10 @@ class TooManySegmentationFields(ListrakError):
         super().__init__(f"The number of requested profile fields ({count}) exceeds the limit of {limit}.")
 
 
+# The contact errors of Listrak's swagger ("Error Codes", "Contact"), all 400. One documented code is
+# deliberately never produced: ERROR_SUBSCRIBED_EMAIL_ADDRESS ("Subscribing a contact that has
+# already been subscribed to the list"), because listrak-api-notes.md records an observed 200 for an
+# upsert of an existing subscribed contact; the fake answers that upsert as an update.
 class UnsubscribedEmailAddress(ListrakError):
     """Subscribing (without override) or unsubscribing a contact that is already unsubscribed."""
 
@@ -235,6 +246,48 @@ class UnsubscribedNewEmailAddress(ListrakError):
     default_message = "The newEmailAddress has already been unsubscribed from the list."
 
 
+class BannedEmailAddress(ListrakError):
+    """Subscribing an address the account has banned."""
+
+    code = "ERROR_BANNED_EMAIL_ADDRESS"
+    default_message = "The emailAddress has been banned and cannot be subscribed."
+
+
+class BannedNewEmailAddress(ListrakError):
+    """Changing a contact's address to one the account has banned."""
+
+    code = "ERROR_BANNED_NEW_EMAIL_ADDRESS"
+    default_message = "The newEmailAddress has been banned."
+
+
+class SuppressedEmail(ListrakError):
+    """Subscribing an address the account has suppressed."""
+
+    code = "ERROR_SUPPRESSED_EMAIL"
+    default_message = "The emailAddress has already been suppressed and cannot be subscribed."
+
+
+class SuppressedNewEmail(ListrakError):
+    """Changing a contact's address to one the account has suppressed."""
+
+    code = "ERROR_SUPPRESSED_NEW_EMAIL"
+    default_message = "The newEmailAddress has already been suppressed."
+
+
+class PendingEmailAddress(ListrakError):
+    """Subscribing (or changing the address of) a contact that awaits its double opt-in confirmation."""
+
+    code = "ERROR_PENDING_EMAIL_ADDRESS"
+    default_message = "The emailAddress is already pending subscription through double opt-in."
+
+
+class PendingNewEmailAddress(ListrakError):
+    """Changing a contact's address to one that awaits its double opt-in confirmation on the list."""
+
+    code = "ERROR_PENDING_NEW_EMAIL_ADDRESS"
+    default_message = "The newEmailAddress is already pending subscription through double opt-in."
+
+
 class InvalidCredentials(ListrakError):
     """Unknown client id or wrong secret at the token endpoint; Listrak's body here is not the envelope."""
 
@@ -280,6 +333,19 @@ class UnknownClient(AdminRequestError):
         super().__init__(
             f"no client {client_id!r} is registered with the fake; register it first "
             "(POST /_fake/clients, or ListrakBackend.register_client)"
+        )
+
+
+class ContactNotPending(AdminRequestError):
+    """A double opt-in confirmation for a contact that is not pending one."""
+
+    status = 409
+    code = "ERROR_CONTACT_NOT_PENDING"
+
+    def __init__(self, address: str, list_id: int, state: str) -> None:
+        super().__init__(
+            f"expected a contact pending double opt-in to confirm, but {address!r} on list {list_id} is {state}; "
+            "only a contact created with sendDoubleOptIn=true is pending until confirmed"
         )
 
 

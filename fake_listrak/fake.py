@@ -25,7 +25,7 @@ from harness.fakekit.server import ServerThread
 
 from .app import create_app
 from .backend import ListrakBackend
-from .models import Change, Contact, Settings, UpsertResult
+from .models import Change, Contact, Settings, Suppressions, UpsertResult
 from .seed import SeedSummary
 from .views import API_PREFIX, TOKEN_PATH
 
@@ -78,7 +78,8 @@ class ListrakAccount:
         return self.backend.seed(self.client_id, dict(document or {}, **parts))
 
     def reset(self) -> None:
-        """Empty this account (lists, contacts, settings, tokens, faults, history); others keep theirs."""
+        """Empty this account (lists, contacts, banned and suppressed addresses, settings, tokens,
+        faults, history); others keep theirs."""
         self.backend.reset(self.client_id)
 
     def revoke_tokens(self) -> int:
@@ -111,9 +112,37 @@ class ListrakAccount:
         *,
         values: Mapping[int, str] | None = None,
         external_id: str | None = None,
+        double_opt_in: bool = False,
     ) -> UpsertResult:
-        """Subscribe (or resubscribe) an address to a list."""
-        return self.backend.subscribe(self.client_id, list_id, address, values=values, external_id=external_id)
+        """Subscribe (or resubscribe) an address to a list; `double_opt_in=True` makes a new contact
+        pending until `confirm`, as `sendDoubleOptIn=true` does."""
+        return self.backend.subscribe(
+            self.client_id, list_id, address, values=values, external_id=external_id, double_opt_in=double_opt_in
+        )
+
+    def confirm(self, list_id: int, address: str) -> Contact:
+        """A pending contact clicks its double opt-in link: it becomes Subscribed now."""
+        return self.backend.confirm(self.client_id, list_id, address)
+
+    def ban(self, *addresses: str) -> Suppressions:
+        """Ban addresses in this account: subscribing them is refused with ERROR_BANNED_EMAIL_ADDRESS."""
+        return self.backend.add_suppressions(self.client_id, banned=addresses)
+
+    def suppress(self, *addresses: str) -> Suppressions:
+        """Suppress addresses in this account: subscribing them is refused with ERROR_SUPPRESSED_EMAIL."""
+        return self.backend.add_suppressions(self.client_id, suppressed=addresses)
+
+    def lift(self, *addresses: str) -> Suppressions:
+        """Lift the bans and suppressions of addresses."""
+        return self.backend.lift_suppressions(self.client_id, banned=addresses, suppressed=addresses)
+
+    def clear_suppressions(self) -> Suppressions:
+        """Lift every ban and suppression of this account."""
+        return self.backend.clear_suppressions(self.client_id)
+
+    def suppressions(self) -> Suppressions:
+        """This account's banned and suppressed addresses."""
+        return self.backend.suppressions(self.client_id)
 
     def unsubscribe(self, list_id: int, address: str) -> UpsertResult:
         """Unsubscribe a subscribed contact."""

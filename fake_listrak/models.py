@@ -9,13 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from .dates import format_listrak, parse_listrak
-from .exceptions import InvalidParameter
+from .exceptions import AdminRequestError, InvalidParameter
 
 __all__ = [
     "BOUNCE_HANDLING",
     "DATA_TYPES",
     "METHOD_ADMINISTRATOR",
     "METHOD_CONTACT",
+    "METHOD_DOUBLE_OPT_IN",
+    "PENDING",
     "SUBSCRIBED",
     "UNSUBSCRIBED",
     "Change",
@@ -29,7 +31,9 @@ __all__ = [
     "FieldGroup",
     "PackedValues",
     "Settings",
+    "Suppressions",
     "UpsertResult",
+    "address_list",
     "check_address",
     "is_address",
     "list_attributes",
@@ -39,10 +43,19 @@ __all__ = [
 
 SUBSCRIBED = "Subscribed"
 UNSUBSCRIBED = "Unsubscribed"
+# The fake's choice for a contact awaiting its double opt-in confirmation, never observed: the
+# swagger's Contact.subscriptionState is a free string that documents only Subscribed and
+# Unsubscribed, and a pending contact is neither (it is in neither listing). A client that takes
+# anything but "Subscribed" as "not subscribed" reads it right; one that takes anything but
+# "Unsubscribed" as subscribed is caught out, as it would be by a real pending contact.
+PENDING = "Pending"
 # Observed: every subscribe/unsubscribe made through the API by an integration reads "Administrator".
 METHOD_ADMINISTRATOR = "Administrator"
 # The fake's choice for `subscribedByContact=true`, which Listrak documents but was never observed.
 METHOD_CONTACT = "Contact"
+# The fake's choice for a contact that confirmed a double opt-in; the swagger has no enum of subscribe
+# methods, so this follows the PascalCase of its other enums.
+METHOD_DOUBLE_OPT_IN = "DoubleOptIn"
 DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date", "ContentBlock")
 BOUNCE_HANDLING = ("None", "Standard", "Aggressive")
 
@@ -61,6 +74,21 @@ def check_address(address: Any, parameter: str = "emailAddress") -> str:
     if not isinstance(address, str) or not is_address(address):
         raise InvalidParameter(parameter)
     return address
+
+
+def address_list(raw: Any, where: str, error: type[AdminRequestError] = AdminRequestError) -> list[str]:
+    """`raw` if it is a JSON array (or tuple) of email addresses, else `error` naming where the bad one is."""
+    if not isinstance(raw, list | tuple):
+        raise error(f"{where}: expected a JSON array of email addresses, got {_shown(raw)}")
+    for index, item in enumerate(raw):
+        if not isinstance(item, str) or not is_address(item):
+            raise error(f"{where}[{index}]: expected an email address, got {_shown(item)}")
+    return list(raw)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(slots=True)
@@ -201,6 +229,8 @@ class Contact:
     emailKey) and `seq` the list's change sequence number of its last change (behind paging).
     `values` holds the non-empty profile values, packed (see `pack_values`). `row` is the
     contact rendered as JSON (without field values), kept current by its list's store.
+    `pending` marks a contact created with `sendDoubleOptIn=true` that has not confirmed yet:
+    it is not `subscribed`, has no subscribe date or method, and is in neither listing.
     """
 
     address: str
@@ -216,11 +246,19 @@ class Contact:
     external_id: str | None = None
     values: PackedValues | None = None
     row: bytes = b""
+    pending: bool = False
 
     @property
     def subscription_state(self) -> str:
-        """`Subscribed` or `Unsubscribed`."""
+        """`Subscribed`, `Unsubscribed`, or `Pending` (see PENDING)."""
+        if self.pending:
+            return PENDING
         return SUBSCRIBED if self.subscribed else UNSUBSCRIBED
+
+    @property
+    def lane(self) -> bool | None:
+        """The listing the contact is in: True Subscribed, False Unsubscribed, None neither (pending)."""
+        return None if self.pending else self.subscribed
 
     def value(self, field_id: int) -> str:
         """The value of a profile field, `""` when it has none."""
@@ -234,6 +272,18 @@ class Contact:
     def value_map(self) -> dict[int, str]:
         """The contact's non-empty profile values by field id."""
         return unpack_values(self.values)
+
+
+@dataclass(slots=True)
+class Suppressions:
+    """An account's banned and suppressed addresses, as given, in the order they were added."""
+
+    banned: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The addresses as the admin API and the state dump show them."""
+        return {"banned": list(self.banned), "suppressed": list(self.suppressed)}
 
 
 @dataclass(slots=True, frozen=True)
@@ -272,7 +322,8 @@ class ContactUpsert:
     """A create-or-update of one contact: the body and query of `POST /List/{listId}/Contact`.
 
     `subscription_state` None means "keep the state" for an existing contact and `Subscribed`
-    for a new one; `external_id` None leaves it as it is; `values` are (field id, value) pairs.
+    for a new one; `external_id` None leaves it as it is; `values` are (field id, value) pairs;
+    `send_double_opt_in` makes a new contact pending instead of subscribed.
     """
 
     email: str

@@ -14,7 +14,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .keys import email_key, universal_email_key
-from .models import Contact, ContactList, ContactPage, Field, FieldGroup, list_attributes
+from .models import PENDING, Contact, ContactList, ContactPage, Field, FieldGroup, list_attributes
 
 __all__ = [
     "collection",
@@ -139,7 +139,7 @@ def contact_row(contact: Contact, list_id: int) -> bytes:
         enc(contact.address),
         email_key(list_id, contact.index),
         hashlib.sha256(contact.key.encode("utf-8")).hexdigest(),
-        _STATE[contact.subscribed],
+        PENDING if contact.pending else _STATE[contact.subscribed],
         "null" if sd is None else '"' + sd + '"',
         "null" if rd is None else '"' + rd + '"',
         "null" if sm is None else enc(sm),

@@ -21,10 +21,14 @@ equivalent account, plus two shortcuts for volume::
                      "subscriptionState": "Subscribed", "subscribeDate": "2024-01-01T00:00:00",
                      "externalContactID": "ext-{n}",
                      "segmentationFieldValues": [{"segmentationFieldId": 5, "value": "u{n}"}]}
-    }]}
+    }],
+     "banned": ["spam@example.com"],        # optional: the account's banned addresses (added to)
+     "suppressed": ["bounced@example.com"]} # optional: the account's suppressed addresses (added to)
 
 `{n}` in a generated text is replaced by the contact's number. Contacts may only use field
-ids that exist on the list or are declared with an id in the same document. Every error names
+ids that exist on the list or are declared with an id in the same document. A contact's
+`subscriptionState` may also be `Pending` (awaiting its double opt-in confirmation, as the state
+dump shows such a contact), with no subscribe or unsubscribe dates or methods. Every error names
 the JSON path of the value at fault, what was expected and what was seen.
 """
 
@@ -38,6 +42,7 @@ from .dates import format_listrak, parse_listrak
 from .exceptions import InvalidParameter, SeedError
 from .models import (
     METHOD_ADMINISTRATOR,
+    PENDING,
     SUBSCRIBED,
     UNSUBSCRIBED,
     Contact,
@@ -45,6 +50,7 @@ from .models import (
     Field,
     FieldGroup,
     PackedValues,
+    address_list,
     is_address,
     pack_values,
 )
@@ -86,6 +92,8 @@ _GENERATE_KEYS = frozenset(
      "externalContactID", "segmentationFieldValues"}
 )  # fmt: skip
 _LIST_SEED_KEYS = frozenset({"segmentationFieldGroups", "contacts", "generate"})
+_STATES = (SUBSCRIBED, UNSUBSCRIBED, PENDING)
+_EXPECTED_STATE = "'Subscribed', 'Unsubscribed' or 'Pending'"
 
 
 @dataclass(slots=True)
@@ -117,6 +125,7 @@ class GeneratePlan:
     unsubscribe_date: str | None
     external_id: str | None
     values: list[tuple[int, str]]
+    pending: bool = False
 
 
 @dataclass(slots=True)
@@ -136,6 +145,8 @@ class SeedPlan:
     """A checked seed document."""
 
     lists: list[ListPlan]
+    banned: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -206,9 +217,9 @@ def parse_seed(document: Any) -> SeedPlan:
     """Check a seed document's structure, lists and fields (contacts are checked as they are built)."""
     doc = _object(document, "$")
     # `clientId`, `settings` and `now` are written by the state dump; a seed ignores them.
-    unknown = sorted(set(doc) - {"lists", "clientId", "settings", "now"})
+    unknown = sorted(set(doc) - {"lists", "banned", "suppressed", "clientId", "settings", "now"})
     if unknown:
-        raise SeedError(f"$: unknown key(s) {unknown}; a seed document has 'lists'")
+        raise SeedError(f"$: unknown key(s) {unknown}; a seed document has 'lists', 'banned' and 'suppressed'")
     plans = []
     seen_ids: set[int] = set()
     for index, raw_list in enumerate(_array(doc.get("lists"), "$.lists")):
@@ -248,7 +259,9 @@ def parse_seed(document: Any) -> SeedPlan:
         contacts = _array(obj.get("contacts"), f"{where}.contacts")
         generate = _generate(obj.get("generate"), f"{where}.generate")
         plans.append(ListPlan(where, list_id, info, groups, contacts, generate))
-    return SeedPlan(plans)
+    banned = address_list(_array(doc.get("banned"), "$.banned"), "banned", SeedError)
+    suppressed = address_list(_array(doc.get("suppressed"), "$.suppressed"), "suppressed", SeedError)
+    return SeedPlan(plans, banned, suppressed)
 
 
 def _generate(raw: Any, where: str) -> GeneratePlan | None:
@@ -268,8 +281,10 @@ def _generate(raw: Any, where: str) -> GeneratePlan | None:
     if not isinstance(email, str) or "{n}" not in email or not is_address(email.replace("{n}", "0")):
         raise _fail(f"{where}.emailAddress", "an address pattern containing {n}, like 'user{n}@example.com'", email)
     state = obj.get("subscriptionState", SUBSCRIBED)
-    if state not in (SUBSCRIBED, UNSUBSCRIBED):
-        raise _fail(f"{where}.subscriptionState", "'Subscribed' or 'Unsubscribed'", state)
+    if state not in _STATES:
+        raise _fail(f"{where}.subscriptionState", _EXPECTED_STATE, state)
+    if state == PENDING and (obj.get("subscribeDate") is not None or obj.get("unsubscribeDate") is not None):
+        raise SeedError(f"{where}: Pending contacts have no subscribeDate or unsubscribeDate")
     external = obj.get("externalContactID")
     if external is not None and not isinstance(external, str):
         raise _fail(f"{where}.externalContactID", "a string (pattern)", external)
@@ -285,6 +300,7 @@ def _generate(raw: Any, where: str) -> GeneratePlan | None:
         _date(obj.get("unsubscribeDate"), f"{where}.unsubscribeDate"),
         external,
         values,
+        state == PENDING,
     )
 
 
@@ -354,9 +370,11 @@ def iter_contacts(
         return
     head, _, tail = generate.email.partition("{n}")
     subscribed = generate.subscribed
-    subscribe_date = intern(generate.subscribe_date or now)
-    unsubscribe_date = None if subscribed else intern(generate.unsubscribe_date or now)
-    unsubscribe_method = None if subscribed else administrator
+    pending = generate.pending
+    subscribe_date = None if pending else intern(generate.subscribe_date or now)
+    subscribe_method = None if pending else administrator
+    unsubscribe_date = None if subscribed or pending else intern(generate.unsubscribe_date or now)
+    unsubscribe_method = None if subscribed or pending else administrator
     external = generate.external_id
     checked = [
         (field_id, value, _checked_field(fields, field_id, f"{plan.where}.generate.segmentationFieldValues"))
@@ -372,9 +390,10 @@ def iter_contacts(
             subscribed,
             subscribe_date,
             None,
-            administrator,
+            subscribe_method,
             unsubscribe_date,
             unsubscribe_method,
+            pending=pending,
         )
         if external is not None:
             contact.external_id = external.replace("{n}", str(n))
@@ -419,8 +438,10 @@ def _contact(item: Any, where: str, fields: Mapping[int, Field], now: str, inter
     if not isinstance(address, str) or not is_address(address):
         raise _fail(f"{where}.emailAddress", "an email address", address)
     state = obj.get("subscriptionState", SUBSCRIBED)
-    if state not in (SUBSCRIBED, UNSUBSCRIBED):
-        raise _fail(f"{where}.subscriptionState", "'Subscribed' or 'Unsubscribed'", state)
+    if state not in _STATES:
+        raise _fail(f"{where}.subscriptionState", _EXPECTED_STATE, state)
+    if state == PENDING:
+        return _pending_contact(obj, address, where, fields, intern)
     subscribed = state == SUBSCRIBED
     subscribe_date = _date(obj.get("subscribeDate"), f"{where}.subscribeDate") or now
     unsubscribe_date = _date(obj.get("unsubscribeDate"), f"{where}.unsubscribeDate")
@@ -445,3 +466,20 @@ def _contact(item: Any, where: str, fields: Mapping[int, Field], now: str, inter
         external or None,
         _values(obj.get("segmentationFieldValues"), f"{where}.segmentationFieldValues", fields, intern),
     )
+
+
+_NOT_PENDING_KEYS = ("subscribeDate", "resubscribeDate", "subscribeMethod", "unsubscribeDate", "unsubscribeMethod")
+
+
+def _pending_contact(
+    obj: dict[str, Any], address: str, where: str, fields: Mapping[int, Field], intern: Callable[[str], str]
+) -> Contact:
+    """A contact awaiting its double opt-in confirmation: it has not subscribed, so it has no dates
+    or methods yet (the state dump shows them null)."""
+    given = [key for key in _NOT_PENDING_KEYS if obj.get(key) is not None]
+    if given:
+        raise SeedError(f"{where}: a Pending contact has no {' or '.join(given)} until it confirms")
+    external = _text(obj.get("externalContactID"), f"{where}.externalContactID")
+    contact = Contact(address, address_key(address), 0, 0, False, None, pending=True, external_id=external or None)
+    contact.values = _values(obj.get("segmentationFieldValues"), f"{where}.segmentationFieldValues", fields, intern)
+    return contact

@@ -20,7 +20,7 @@ def address_key(address: str) -> str:
 
 class ListStore:
     """A list's contacts. Contacts are never removed (Listrak keeps unsubscribed ones); a list's
-    deletion drops its whole store."""
+    deletion drops its whole store. A pending contact (see `Contact.pending`) is in no lane."""
 
     __slots__ = ("by_index", "by_key", "lanes", "list_id", "seq")
 
@@ -68,18 +68,21 @@ class ListStore:
         contact.row = contact_row(contact, self.list_id)
         self.by_index.append(contact)
         self.by_key[contact.key] = contact
-        self.lanes[contact.subscribed].append(contact)
+        if not contact.pending:
+            self.lanes[contact.subscribed].append(contact)
         return contact
 
-    def changed(self, contact: Contact, was_subscribed: bool) -> None:
-        """Record that `contact` changed (it was in state `was_subscribed`): it is rendered again
-        and moves to the end of the order of its current state."""
+    def changed(self, contact: Contact, was_lane: bool | None) -> None:
+        """Record that `contact` changed (it was in lane `was_lane`, its `Contact.lane` before the
+        change): it is rendered again and moves to the end of the order of its current lane."""
         # The new seq first, so that a compaction triggered by `retire` sees the old entry as dead.
         self.seq += 1
         contact.seq = self.seq
         contact.row = contact_row(contact, self.list_id)
-        self.lanes[was_subscribed].retire()
-        self.lanes[contact.subscribed].append(contact)
+        if was_lane is not None:
+            self.lanes[was_lane].retire()
+        if not contact.pending:
+            self.lanes[contact.subscribed].append(contact)
 
     def rename(self, contact: Contact, address: str) -> None:
         """Give `contact` a new address (the new key must be free); the caller records the change."""

@@ -249,3 +249,215 @@ def test_secrets_are_not_needed_to_read_the_admin_api(client: FlaskClient) -> No
     assert client.get("/_fake/clients").get_json()["clients"] == [
         {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}
     ]
+
+
+# -- banned and suppressed addresses ----------------------------------------------------------
+def test_suppressions_can_be_added_listed_and_lifted(
+    client: FlaskClient, backend: ListrakBackend, api: Api, openapi: dict[str, Any]
+) -> None:
+    path = "/_fake/suppressions"
+    empty = _validate(openapi, path, "get", client.get(path))
+    assert empty == {"banned": [], "suppressed": []}
+    added = client.post(path, json={"banned": ["Spam@x.io"], "suppressed": ["gone@x.io", "bounced@x.io"]})
+    assert _validate(openapi, path, "post", added) == {
+        "banned": ["Spam@x.io"],
+        "suppressed": ["gone@x.io", "bounced@x.io"],
+    }
+    backend.seed(CLIENT_ID, {"lists": [{"listId": 1}]})
+    refused = api.post("/List/1/Contact", {"emailAddress": "spam@X.IO"})
+    assert (refused.status_code, refused.get_json()["error"]) == (400, "ERROR_BANNED_EMAIL_ADDRESS")
+    lifted = client.delete(path, json={"suppressed": ["GONE@x.io"]})
+    assert _validate(openapi, path, "delete", lifted) == {"banned": ["Spam@x.io"], "suppressed": ["bounced@x.io"]}
+    assert _validate(openapi, path, "delete", client.delete(path)) == {"banned": [], "suppressed": []}
+    assert api.post("/List/1/Contact", {"emailAddress": "spam@x.io"}).status_code == 201
+
+
+def test_suppressions_belong_to_the_client_named(client: FlaskClient, backend: ListrakBackend) -> None:
+    backend.register_client("client-b", "secret-b")
+    client.post("/_fake/suppressions", query_string={"clientId": "client-b"}, json={"banned": ["b@x.io"]})
+    client.post("/_fake/suppressions", json={"clientId": CLIENT_ID, "suppressed": ["a@x.io"]})
+    mine = client.get("/_fake/suppressions").get_json()
+    theirs = client.get("/_fake/suppressions", query_string={"clientId": "client-b"}).get_json()
+    assert (mine, theirs) == ({"banned": [], "suppressed": ["a@x.io"]}, {"banned": ["b@x.io"], "suppressed": []})
+    ghost = client.get("/_fake/suppressions", query_string={"clientId": "ghost"})
+    assert (ghost.status_code, ghost.get_json()["error"]) == (404, "ERROR_UNKNOWN_CLIENT")
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "complaint"),
+    [
+        ("POST", None, "expected a JSON body, got an empty body"),
+        ("POST", b"{nope", "does not parse as JSON"),
+        ("POST", ["a@x.io"], "expected a JSON object in the body, got list"),
+        ("POST", {}, "got neither key"),
+        ("POST", {"blocked": ["a@x.io"]}, "unknown key(s) ['blocked']"),
+        ("POST", {"banned": "a@x.io"}, "banned: expected a JSON array of email addresses, got 'a@x.io'"),
+        ("POST", {"banned": None}, "banned: expected a JSON array of email addresses, got None"),
+        ("POST", {"suppressed": ["a@x.io", 7]}, "suppressed[1]: expected an email address, got 7"),
+        ("POST", {"banned": ["a@x.io"], "clientId": 5}, "clientId must be a string, got 5"),
+        ("DELETE", {"banned": [{}]}, "banned[0]: expected an email address, got {}"),
+        ("DELETE", {"everything": True}, "unknown key(s) ['everything']"),
+    ],
+    ids=[
+        "empty",
+        "not JSON",
+        "not an object",
+        "neither key",
+        "unknown key",
+        "not an array",
+        "null",
+        "not an address",
+        "client id not a string",
+        "delete, not an address",
+        "delete, unknown key",
+    ],
+)
+def test_bad_suppression_requests_get_the_documented_400(
+    client: FlaskClient, openapi: dict[str, Any], method: str, body: Any, complaint: str
+) -> None:
+    if isinstance(body, bytes):
+        response = client.open("/_fake/suppressions", method=method, data=body, content_type="application/json")
+    elif body is None:
+        response = client.open("/_fake/suppressions", method=method)
+    else:
+        response = client.open("/_fake/suppressions", method=method, json=body)
+    error = _validate(openapi, "/_fake/suppressions", method, response)
+    assert (response.status_code, error["error"]) == (400, "ERROR_INVALID_ADMIN_REQUEST")
+    assert complaint in error["message"]
+    assert client.get("/_fake/suppressions").get_json() == {"banned": [], "suppressed": []}
+
+
+# -- double opt-in confirmation ---------------------------------------------------------------
+def test_confirming_a_pending_contact_subscribes_it(
+    client: FlaskClient, seeded: ListrakBackend, api: Api, openapi: dict[str, Any]
+) -> None:
+    api.post("/List/101/Contact", {"emailAddress": "p@example.com"}, sendDoubleOptIn="true")
+    assert "p@example.com" not in [c["emailAddress"] for c in api.contacts(101)]
+    response = client.post("/_fake/contacts/confirm", json={"listId": 101, "emailAddress": "P@example.com"})
+    contact = _validate(openapi, "/_fake/contacts/confirm", "post", response)
+    assert (contact["emailAddress"], contact["subscriptionState"], contact["subscribeMethod"]) == (
+        "p@example.com",
+        "Subscribed",
+        "DoubleOptIn",
+    )
+    assert contact["subscribeDate"] == "2024-05-01T12:00:00"
+    assert [c["emailAddress"] for c in api.contacts(101)][-1] == "p@example.com"
+    again = client.post("/_fake/contacts/confirm", json={"listId": 101, "emailAddress": "p@example.com"})
+    assert (again.status_code, _validate(openapi, "/_fake/contacts/confirm", "post", again)["error"]) == (
+        409,
+        "ERROR_CONTACT_NOT_PENDING",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error", "complaint"),
+    [
+        (["p@example.com"], 400, "ERROR_INVALID_ADMIN_REQUEST", "expected a JSON object"),
+        ({"emailAddress": "p@example.com"}, 400, "ERROR_INVALID_ADMIN_REQUEST", "listId: expected the id"),
+        ({"listId": "101", "emailAddress": "p@example.com"}, 400, "ERROR_INVALID_ADMIN_REQUEST", "got '101'"),
+        ({"listId": True, "emailAddress": "p@example.com"}, 400, "ERROR_INVALID_ADMIN_REQUEST", "got True"),
+        ({"listId": 101}, 400, "ERROR_INVALID_ADMIN_REQUEST", "emailAddress: expected the address"),
+        ({"listId": 101, "emailAddress": 3}, 400, "ERROR_INVALID_ADMIN_REQUEST", "got 3"),
+        ({"listId": 101, "emailAddress": "p@example.com", "now": 1}, 400, "ERROR_INVALID_ADMIN_REQUEST", "['now']"),
+        ({"listId": 9, "emailAddress": "p@example.com"}, 404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", "listId"),
+        ({"listId": 101, "emailAddress": "x@example.com"}, 404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", "contactIdentifier"),
+        ({"listId": 101, "emailAddress": "c@example.com"}, 409, "ERROR_CONTACT_NOT_PENDING", "is Unsubscribed"),
+        ({"listId": 101, "emailAddress": "p@example.com", "clientId": "ghost"}, 404, "ERROR_UNKNOWN_CLIENT", "ghost"),
+    ],
+    ids=[
+        "not an object",
+        "no listId",
+        "listId a string",
+        "listId a boolean",
+        "no address",
+        "address not a string",
+        "unknown key",
+        "unknown list",
+        "unknown contact",
+        "not pending",
+        "unknown client",
+    ],
+)
+def test_bad_confirmations_get_the_documented_errors(
+    client: FlaskClient,
+    seeded: ListrakBackend,
+    openapi: dict[str, Any],
+    body: Any,
+    status: int,
+    error: str,
+    complaint: str,
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    response = client.post("/_fake/contacts/confirm", json=body)
+    found = _validate(openapi, "/_fake/contacts/confirm", "post", response)
+    assert (response.status_code, found["error"]) == (status, error)
+    assert complaint in found["message"]
+    assert seeded.contact(CLIENT_ID, 101, "p@example.com").pending  # type: ignore[union-attr]
+
+
+def test_a_confirmation_of_an_address_banned_since_is_refused(
+    client: FlaskClient, seeded: ListrakBackend, openapi: dict[str, Any]
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    client.post("/_fake/suppressions", json={"banned": ["p@example.com"]})
+    response = client.post("/_fake/contacts/confirm", json={"listId": 101, "emailAddress": "p@example.com"})
+    assert _validate(openapi, "/_fake/contacts/confirm", "post", response) == {
+        "status": 400,
+        "error": "ERROR_BANNED_EMAIL_ADDRESS",
+        "message": "The emailAddress has been banned and cannot be subscribed.",
+    }
+
+
+# -- the new state in seed, state, history and reset ------------------------------------------
+def test_seed_and_state_round_trip_pending_contacts_and_suppressions(
+    client: FlaskClient, seeded: ListrakBackend, openapi: dict[str, Any]
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    client.post("/_fake/suppressions", json={"banned": ["Spam@x.io"], "suppressed": ["s@x.io"]})
+    state = _validate(openapi, "/_fake/state", "get", client.get("/_fake/state"))
+    assert (state["banned"], state["suppressed"]) == (["Spam@x.io"], ["s@x.io"])
+    assert state["lists"][0]["contacts"][-1]["subscriptionState"] == "Pending"
+    client.post("/_fake/clients", json={"clientId": "copy", "clientSecret": "copy"})
+    loaded = client.post("/_fake/seed", query_string={"clientId": "copy"}, json=state)
+    assert _validate(openapi, "/_fake/seed", "post", loaded)["contacts"] == 4
+    copied = client.get("/_fake/state", query_string={"clientId": "copy"}).get_json()
+    assert {k: v for k, v in copied.items() if k != "clientId"} == {k: v for k, v in state.items() if k != "clientId"}
+
+
+def test_a_seed_document_is_checked_against_the_openapi_schema_with_the_new_keys(openapi: dict[str, Any]) -> None:
+    schema = {"components": openapi["components"], **openapi["components"]["schemas"]["SeedDocument"]}
+    document = {
+        "lists": [{"contacts": [{"emailAddress": "p@x.io", "subscriptionState": "Pending", "subscribeDate": None}]}],
+        "banned": ["a@x.io"],
+        "suppressed": ["b@x.io"],
+    }
+    jsonschema.Draft202012Validator(schema).validate(document)
+
+
+def test_history_over_http_shows_pending_confirmations_and_suppressions(
+    client: FlaskClient, seeded: ListrakBackend, api: Api, openapi: dict[str, Any]
+) -> None:
+    mark = seeded.history()[-1].seq
+    api.post("/List/101/Contact", {"emailAddress": "p@example.com"}, sendDoubleOptIn="true")
+    client.post("/_fake/contacts/confirm", json={"listId": 101, "emailAddress": "p@example.com"})
+    client.post("/_fake/suppressions", json={"banned": ["x@example.com"]})
+    client.delete("/_fake/suppressions")
+    response = client.get("/_fake/history", query_string={"clientId": CLIENT_ID, "afterSeq": mark})
+    changes = _validate(openapi, "/_fake/history", "get", response)["changes"]
+    assert [(c["actor"], c["action"], c["emailAddress"], c["detail"]) for c in changes] == [
+        ("api", "contact.pending", "p@example.com", {}),
+        ("admin", "contact.confirm", "p@example.com", {}),
+        ("admin", "suppression.add", None, {"banned": ["x@example.com"]}),
+        ("admin", "suppression.lift", None, {"banned": ["x@example.com"]}),
+    ]
+
+
+@pytest.mark.parametrize("scope", [{"clientId": CLIENT_ID}, {}], ids=["one client", "everything"])
+def test_reset_clears_pending_contacts_and_suppressions(
+    client: FlaskClient, seeded: ListrakBackend, scope: dict[str, str]
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    client.post("/_fake/suppressions", json={"banned": ["a@x.io"], "suppressed": ["b@x.io"]})
+    assert client.post("/_fake/reset", json=scope).status_code == 200
+    state = client.get("/_fake/state").get_json()
+    assert (state["lists"], state["banned"], state["suppressed"]) == ([], [], [])

@@ -13,13 +13,22 @@ from listrak_support import CLIENT_ID, CLIENT_SECRET
 from fake_listrak.backend import ListrakBackend, check_address
 from fake_listrak.exceptions import (
     AdminRequestError,
+    BannedEmailAddress,
+    BannedNewEmailAddress,
     ClockNotSettable,
+    ContactNotPending,
     InvalidCredentials,
     InvalidParameter,
+    ListrakError,
     NotSubscribedEmailAddress,
+    PendingEmailAddress,
+    PendingNewEmailAddress,
     ResourceNotFound,
+    SuppressedEmail,
+    SuppressedNewEmail,
     Unauthorized,
     UnknownClient,
+    UnsubscribedEmailAddress,
 )
 from fake_listrak.models import ContactList, ContactQuery, ContactUpsert, FieldGroup
 from harness.fakekit.clock import ManualClock, SystemClock
@@ -250,6 +259,213 @@ def test_addresses_listrak_refuses(address: Any) -> None:
         check_address(address)
 
 
+# -- banned and suppressed addresses -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("upsert", "error"),
+    [
+        (ContactUpsert("Banned@Example.com"), BannedEmailAddress),
+        (ContactUpsert("SUPPRESSED@example.com"), SuppressedEmail),
+        (ContactUpsert("banned@example.com", send_double_opt_in=True), BannedEmailAddress),
+        (ContactUpsert("suppressed@example.com", "Subscribed", send_double_opt_in=True), SuppressedEmail),
+        (ContactUpsert("both@example.com"), BannedEmailAddress),
+    ],
+    ids=["new", "new suppressed", "new pending", "new pending suppressed", "a ban comes first"],
+)
+def test_subscribing_a_banned_or_suppressed_address_is_refused(
+    seeded: ListrakBackend, upsert: ContactUpsert, error: type[ListrakError]
+) -> None:
+    seeded.add_suppressions(
+        CLIENT_ID,
+        banned=["banned@example.com", "both@example.com"],
+        suppressed=["suppressed@example.com", "both@example.com"],
+    )
+    before = len(seeded.history())
+    with pytest.raises(error):
+        seeded.upsert_contact(CLIENT_ID, 101, upsert)
+    assert seeded.contact(CLIENT_ID, 101, upsert.email) is None
+    assert len(seeded.history()) == before
+
+
+@pytest.mark.parametrize("override", [True, False])
+def test_resubscribing_a_banned_contact_is_refused_before_its_own_state(seeded: ListrakBackend, override: bool) -> None:
+    seeded.add_suppressions(CLIENT_ID, banned=["C@EXAMPLE.COM"])
+    upsert = ContactUpsert("c@example.com", "Subscribed", override_unsubscribe=override)
+    with pytest.raises(BannedEmailAddress):
+        seeded.upsert_contact(CLIENT_ID, 101, upsert)
+    assert seeded.contact(CLIENT_ID, 101, "c@example.com").subscribed is False  # type: ignore[union-attr]
+
+
+def test_only_subscribing_is_refused_a_contact_already_on_the_list_is_still_updated(seeded: ListrakBackend) -> None:
+    seeded.add_suppressions(CLIENT_ID, banned=["a@example.com"], suppressed=["b@example.com"])
+    profile = seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("a@example.com", values=[(6, "9")]))
+    again = seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("b@example.com", "Subscribed", external_id="x"))
+    gone = seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("b@example.com", "Unsubscribed"))
+    assert (profile.created, again.created, gone.created) == (False, False, False)
+    assert seeded.contact(CLIENT_ID, 101, "a@example.com").value(6) == "9"  # type: ignore[union-attr]
+    assert seeded.contact(CLIENT_ID, 101, "a@example.com").subscribed  # type: ignore[union-attr]
+    with pytest.raises(SuppressedEmail):
+        seeded.subscribe(CLIENT_ID, 101, "b@example.com")
+
+
+@pytest.mark.parametrize(
+    ("new_email", "error"),
+    [
+        ("Banned@example.com", BannedNewEmailAddress),
+        ("suppressed@example.com", SuppressedNewEmail),
+        ("pending@example.com", PendingNewEmailAddress),
+    ],
+)
+def test_changing_an_address_to_a_banned_suppressed_or_pending_one_is_refused(
+    seeded: ListrakBackend, new_email: str, error: type[ListrakError]
+) -> None:
+    seeded.add_suppressions(CLIENT_ID, banned=["banned@example.com"], suppressed=["suppressed@example.com"])
+    seeded.subscribe(CLIENT_ID, 101, "pending@example.com", double_opt_in=True)
+    with pytest.raises(error):
+        seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("b@example.com", new_email=new_email))
+    assert seeded.contact(CLIENT_ID, 101, "b@example.com") is not None
+
+
+def test_the_address_of_a_pending_contact_cannot_be_changed(seeded: ListrakBackend) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    with pytest.raises(PendingEmailAddress):
+        seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("p@example.com", new_email="q@example.com"))
+
+
+def test_suppressions_are_per_account_case_insensitive_and_recorded(seeded: ListrakBackend) -> None:
+    seeded.register_client("client-b", "secret-b")
+    seeded.seed("client-b", {"lists": [{"listId": 101}]})
+    held = seeded.add_suppressions(CLIENT_ID, banned=["X@y.io", "x@Y.io"], suppressed=["s@y.io"])
+    assert held.to_json() == {"banned": ["X@y.io"], "suppressed": ["s@y.io"]}
+    assert seeded.suppressions("client-b").to_json() == {"banned": [], "suppressed": []}
+    assert seeded.subscribe("client-b", 101, "x@y.io").created
+    lifted = seeded.lift_suppressions(CLIENT_ID, banned=["x@y.IO", "never@y.io"])
+    assert lifted.to_json() == {"banned": [], "suppressed": ["s@y.io"]}
+    assert seeded.clear_suppressions(CLIENT_ID).to_json() == {"banned": [], "suppressed": []}
+    changes = [(c.actor, c.action, c.detail) for c in seeded.history(CLIENT_ID) if c.action.startswith("suppression.")]
+    assert changes == [
+        ("admin", "suppression.add", {"banned": ["X@y.io"], "suppressed": ["s@y.io"]}),
+        ("admin", "suppression.lift", {"banned": ["X@y.io"]}),
+        ("admin", "suppression.lift", {"suppressed": ["s@y.io"]}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("banned", "message"),
+    [
+        ("a@x.io", "banned: expected a JSON array of email addresses, got 'a@x.io'"),
+        (["a@x.io", 5], "banned[1]: expected an email address, got 5"),
+        (["not an address"], "banned[0]: expected an email address, got 'not an address'"),
+    ],
+)
+def test_bad_suppressions_say_where_what_was_expected_and_what_was_seen(
+    backend: ListrakBackend, banned: Any, message: str
+) -> None:
+    with pytest.raises(AdminRequestError) as caught:
+        backend.add_suppressions(CLIENT_ID, banned=banned)
+    assert (caught.value.status, caught.value.code, caught.value.message) == (
+        400,
+        "ERROR_INVALID_ADMIN_REQUEST",
+        message,
+    )
+    assert backend.suppressions(CLIENT_ID).banned == []
+
+
+# -- double opt-in ----------------------------------------------------------------------------
+def test_double_opt_in_makes_a_new_contact_pending_in_neither_listing(seeded: ListrakBackend) -> None:
+    result = seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("P@example.com", send_double_opt_in=True))
+    contact = seeded.contact(CLIENT_ID, 101, "p@example.com")
+    assert result.created and contact is not None
+    assert (contact.pending, contact.subscribed, contact.subscription_state) == (True, False, "Pending")
+    assert (contact.subscribe_date, contact.subscribe_method) == (None, None)
+    assert "P@example.com" not in _addresses(seeded) + _addresses(seeded, subscribed=False)
+    assert [c.address for c in seeded.contacts(CLIENT_ID, 101) if c.pending] == ["P@example.com"]
+    assert json.loads(seeded.get_contact(CLIENT_ID, 101, "p@example.com"))["subscriptionState"] == "Pending"
+    assert [(c.action, c.email) for c in seeded.history(CLIENT_ID)][-1] == ("contact.pending", "P@example.com")
+
+
+def test_double_opt_in_only_applies_to_a_new_contact(seeded: ListrakBackend) -> None:
+    seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("b@example.com", external_id="x", send_double_opt_in=True))
+    upsert = ContactUpsert("c@example.com", "Subscribed", override_unsubscribe=True, send_double_opt_in=True)
+    seeded.upsert_contact(CLIENT_ID, 101, upsert)
+    assert [c.address for c in seeded.contacts(CLIENT_ID, 101, subscribed=True)] == [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("upsert", "error"),
+    [
+        (ContactUpsert("p@example.com", "Subscribed"), PendingEmailAddress),
+        (ContactUpsert("p@example.com", "Subscribed", override_unsubscribe=True), PendingEmailAddress),
+        (ContactUpsert("p@example.com", send_double_opt_in=True, subscription_state="Subscribed"), PendingEmailAddress),
+        (ContactUpsert("p@example.com", "Unsubscribed"), NotSubscribedEmailAddress),
+    ],
+    ids=["subscribe", "subscribe with override", "double opt-in again", "unsubscribe"],
+)
+def test_a_pending_contact_cannot_be_subscribed_or_unsubscribed(
+    seeded: ListrakBackend, upsert: ContactUpsert, error: type[ListrakError]
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    with pytest.raises(error):
+        seeded.upsert_contact(CLIENT_ID, 101, upsert)
+    assert seeded.contact(CLIENT_ID, 101, "p@example.com").pending  # type: ignore[union-attr]
+
+
+def test_a_pending_contacts_profile_is_updated_and_it_stays_pending(seeded: ListrakBackend) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    result = seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("p@example.com", values=[(5, "u-p")]))
+    contact = seeded.contact(CLIENT_ID, 101, "p@example.com")
+    assert (result.created, result.changed) == (False, True)
+    assert contact is not None and contact.pending and contact.value(5) == "u-p"
+    assert "p@example.com" not in _addresses(seeded) + _addresses(seeded, subscribed=False)
+
+
+def test_confirming_subscribes_on_the_fakes_clock_by_double_opt_in(seeded: ListrakBackend, clock: ManualClock) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    clock.advance(90.5)
+    confirmed = seeded.confirm(CLIENT_ID, 101, "P@EXAMPLE.COM")
+    assert (confirmed.pending, confirmed.subscribed, confirmed.subscription_state) == (False, True, "Subscribed")
+    assert (confirmed.subscribe_date, confirmed.subscribe_method) == ("2024-05-01T12:01:30.5", "DoubleOptIn")
+    assert _addresses(seeded) == ["a@example.com", "b@example.com", "p@example.com"]
+    last = seeded.history(CLIENT_ID)[-1]
+    assert (last.actor, last.action, last.list_id, last.email) == ("admin", "contact.confirm", 101, "p@example.com")
+    with pytest.raises(ContactNotPending):
+        seeded.confirm(CLIENT_ID, 101, "p@example.com")
+
+
+@pytest.mark.parametrize(
+    ("list_id", "address", "error"),
+    [
+        (101, "a@example.com", ContactNotPending),
+        (101, "nobody@example.com", ResourceNotFound),
+        (9, "p@example.com", ResourceNotFound),
+    ],
+)
+def test_only_a_pending_contact_can_be_confirmed(
+    seeded: ListrakBackend, list_id: int, address: str, error: type[ListrakError]
+) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    with pytest.raises(error):
+        seeded.confirm(CLIENT_ID, list_id, address)
+
+
+def test_a_confirmation_after_a_ban_is_refused_as_subscribing(seeded: ListrakBackend) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    seeded.add_suppressions(CLIENT_ID, suppressed=["p@example.com"])
+    with pytest.raises(SuppressedEmail):
+        seeded.confirm(CLIENT_ID, 101, "p@example.com")
+    assert seeded.contact(CLIENT_ID, 101, "p@example.com").pending  # type: ignore[union-attr]
+
+
+def test_confirming_does_not_resubscribe_an_unsubscribed_contact(seeded: ListrakBackend) -> None:
+    with pytest.raises(ContactNotPending, match="is Unsubscribed"):
+        seeded.confirm(CLIENT_ID, 101, "c@example.com")
+    with pytest.raises(UnsubscribedEmailAddress):
+        seeded.upsert_contact(CLIENT_ID, 101, ContactUpsert("c@example.com", "Subscribed"))
+
+
 # -- date and external-id filters at their boundaries -----------------------------------------
 @pytest.fixture
 def dated(backend: ListrakBackend) -> ListrakBackend:
@@ -342,13 +558,37 @@ def test_a_dump_seeds_an_equivalent_account(seeded: ListrakBackend) -> None:
     assert copied["lists"] == dump["lists"]
 
 
+def test_the_dump_holds_pending_contacts_and_suppressions_and_seeds_them_back(seeded: ListrakBackend) -> None:
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", values={5: "u-p"}, double_opt_in=True)
+    seeded.add_suppressions(CLIENT_ID, banned=["B@x.io"], suppressed=["s@x.io", "t@x.io"])
+    dump = seeded.dump(CLIENT_ID)
+    pending = dump["lists"][0]["contacts"][-1]
+    assert (pending["emailAddress"], pending["subscriptionState"], pending["subscribeDate"]) == (
+        "p@example.com",
+        "Pending",
+        None,
+    )
+    assert (dump["banned"], dump["suppressed"]) == (["B@x.io"], ["s@x.io", "t@x.io"])
+    seeded.register_client("copy", "copy")
+    seeded.seed("copy", json.loads(json.dumps(dump)))
+    copied = seeded.dump("copy")
+    assert {k: v for k, v in copied.items() if k != "clientId"} == {k: v for k, v in dump.items() if k != "clientId"}
+    seeded.confirm("copy", 101, "p@example.com")
+    assert "p@example.com" in [c.address for c in seeded.contacts("copy", 101, subscribed=True)]
+
+
 def test_reset_one_client_spares_the_others(seeded: ListrakBackend) -> None:
     seeded.register_client("client-b", "secret-b")
-    seeded.seed("client-b", {"lists": [{"listId": 5}]})
+    seeded.seed("client-b", {"lists": [{"listId": 5}], "banned": ["b@x.io"]})
+    seeded.add_suppressions(CLIENT_ID, banned=["a@x.io"], suppressed=["s@x.io"])
     seeded.reset(CLIENT_ID)
     assert seeded.get_lists(CLIENT_ID) == []
+    assert seeded.suppressions(CLIENT_ID).to_json() == {"banned": [], "suppressed": []}
     assert [item.list_id for item in seeded.get_lists("client-b")] == [5]
+    assert seeded.suppressions("client-b").banned == ["b@x.io"]
     assert all(c.client_id != CLIENT_ID for c in seeded.history())
+    seeded.seed(CLIENT_ID, {"lists": [{"listId": 1}]})
+    assert seeded.subscribe(CLIENT_ID, 1, "a@x.io").created  # the ban went with the reset
 
 
 def test_reset_everything_restores_the_default_settings_the_backend_was_made_with(clock: ManualClock) -> None:
@@ -360,7 +600,10 @@ def test_reset_everything_restores_the_default_settings_the_backend_was_made_wit
 
 def test_reset_everything_keeps_the_clients(seeded: ListrakBackend) -> None:
     seeded.update_settings(page_size_cap=3)
+    seeded.subscribe(CLIENT_ID, 101, "p@example.com", double_opt_in=True)
+    seeded.add_suppressions(CLIENT_ID, banned=["a@x.io"])
     seeded.reset()
+    assert seeded.suppressions(CLIENT_ID).to_json() == {"banned": [], "suppressed": []}
     assert seeded.get_lists(CLIENT_ID) == []
     assert seeded.settings().page_size_cap is None
     assert seeded.issue_token(CLIENT_ID, CLIENT_SECRET)

@@ -95,6 +95,37 @@ def test_the_harness_drives_contacts_in_process(account: ListrakAccount) -> None
     ]
 
 
+def test_bans_suppressions_and_double_opt_in_are_driven_in_process(
+    served: FakeListrak, account: ListrakAccount
+) -> None:
+    account.seed(lists=[{"listId": 1}])
+    assert account.ban("Spam@x.io").to_json() == {"banned": ["Spam@x.io"], "suppressed": []}
+    assert account.suppress("gone@x.io", "bounced@x.io").suppressed == ["gone@x.io", "bounced@x.io"]
+    account.subscribe(1, "p@x.io", values=None, double_opt_in=True)
+    assert [c.address for c in account.contacts(1, subscribed=True)] == []
+    with httpx.Client() as http:
+        auth = {"Authorization": f"Bearer {_token(http, account)}"}
+        url = f"{account.api_url}/List/1/Contact"
+        refused = [
+            http.post(url, headers=auth, json={"emailAddress": a}).json()["error"] for a in ("SPAM@x.io", "gone@x.io")
+        ]
+        pending = http.get(f"{url}/p@x.io", headers=auth).json()["data"]["subscriptionState"]
+        confirmed = account.confirm(1, "p@x.io")
+        listed = [c["emailAddress"] for c in http.get(url, headers=auth).json()["data"]]
+    assert refused == ["ERROR_BANNED_EMAIL_ADDRESS", "ERROR_SUPPRESSED_EMAIL"]
+    assert (pending, confirmed.subscription_state, confirmed.subscribe_method) == (
+        "Pending",
+        "Subscribed",
+        "DoubleOptIn",
+    )
+    assert listed == ["p@x.io"]
+    assert account.lift("spam@x.io", "gone@x.io").to_json() == {"banned": [], "suppressed": ["bounced@x.io"]}
+    assert served.suppressions().to_json() == {"banned": [], "suppressed": []}  # another account's
+    assert account.clear_suppressions() == account.suppressions()
+    assert account.suppressions().to_json() == {"banned": [], "suppressed": []}
+    assert account.state()["banned"] == []
+
+
 def test_bad_input_gets_documented_errors_and_the_server_keeps_serving(account: ListrakAccount) -> None:
     account.seed(lists=[{"listId": 1, "contacts": ["a@example.com"]}])
     with httpx.Client() as http:

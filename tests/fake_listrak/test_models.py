@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from fake_listrak.exceptions import InvalidParameter
-from fake_listrak.models import Contact, ContactList, Field, list_attributes, pack_values, unpack_values
+from fake_listrak.exceptions import AdminRequestError, InvalidParameter, SeedError
+from fake_listrak.models import (
+    Contact,
+    ContactList,
+    Field,
+    address_list,
+    list_attributes,
+    pack_values,
+    unpack_values,
+)
 
 
 def _field(data_type: str, max_length: int = 10) -> Field:
@@ -49,6 +57,25 @@ def test_a_contact_reads_one_value_or_empty() -> None:
     contact = Contact("a@x.io", "a@x.io", 0, 1, True, None, values=(5, "a", 7, "b"))
     assert (contact.value(7), contact.value(6)) == ("b", "")
     assert contact.subscription_state == "Subscribed"
+
+
+@pytest.mark.parametrize(
+    ("subscribed", "pending", "state", "lane"),
+    [(True, False, "Subscribed", True), (False, False, "Unsubscribed", False), (False, True, "Pending", None)],
+)
+def test_a_pending_contact_is_in_neither_listing(
+    subscribed: bool, pending: bool, state: str, lane: bool | None
+) -> None:
+    contact = Contact("a@x.io", "a@x.io", 0, 1, subscribed, None, pending=pending)
+    assert (contact.subscription_state, contact.lane) == (state, lane)
+
+
+def test_an_address_list_names_the_bad_entry() -> None:
+    assert address_list(("a@x.io", "B@y.io"), "banned") == ["a@x.io", "B@y.io"]
+    with pytest.raises(AdminRequestError, match=r"^banned\[1\]: expected an email address, got 'nope'$"):
+        address_list(["a@x.io", "nope"], "banned")
+    with pytest.raises(SeedError, match=r"^suppressed: expected a JSON array of email addresses, got 'a@x.io'$"):
+        address_list("a@x.io", "suppressed", SeedError)
 
 
 def test_list_attributes_follow_the_swaggers_names_and_order() -> None:

@@ -204,8 +204,9 @@ def test_the_page_size_cap_overrides_count(backend: ListrakBackend, api: Api) ->
 
 # -- the guarantee, against a model -----------------------------------------------------------
 class PagingMachine(RuleBasedStateMachine):
-    """Random inserts, state changes and value changes interleaved with a scan, beside a model of
-    which contacts stayed untouched; at the end of each scan the guarantee must hold."""
+    """Random inserts (some pending double opt-in), state changes, confirmations and value changes
+    interleaved with a scan, beside a model of which contacts stayed untouched; at the end of each
+    scan the guarantee must hold."""
 
     @initialize()
     def setup(self) -> None:
@@ -287,11 +288,29 @@ class PagingMachine(RuleBasedStateMachine):
             self.backend.subscribe(CLIENT_ID, 1, address)
             self._touched(address)
 
+    @rule(n=st.integers(0, 1000))
+    def insert_pending(self, n: int) -> None:
+        address = f"p{n}@x.io"
+        if address not in self.addresses:
+            self.addresses.append(address)
+            self.backend.subscribe(CLIENT_ID, 1, address, double_opt_in=True)
+            self._touched(address)
+
+    @rule(index=st.integers(0, 1000))
+    def confirm(self, index: int) -> None:
+        pending = [c.address for c in self.backend.contacts(CLIENT_ID, 1) if c.pending]
+        if pending:
+            address = pending[index % len(pending)]
+            self.backend.confirm(CLIENT_ID, 1, address)
+            self._touched(address)
+
     @rule(index=st.integers(0, 1000))
     def flip_state(self, index: int) -> None:
         address = self.addresses[index % len(self.addresses)]
         contact = self.backend.contact(CLIENT_ID, 1, address)
         assert contact is not None
+        if contact.pending:
+            return
         if contact.subscribed:
             self.backend.unsubscribe(CLIENT_ID, 1, address)
         else:
@@ -320,10 +339,12 @@ class PagingMachine(RuleBasedStateMachine):
         if not hasattr(self, "backend"):
             return
         contacts = self.backend.contacts(CLIENT_ID, 1)
-        subscribed = {c.address for c in contacts if c.subscribed}
-        query = ContactQuery(count=5000)
-        page = self.backend.get_contacts(CLIENT_ID, 1, query)
-        assert len(page.rows) == len(subscribed)
+        for state in (True, False):
+            members = {c.address for c in contacts if c.subscribed == state and not c.pending}
+            page = self.backend.get_contacts(CLIENT_ID, 1, ContactQuery(subscribed=state, count=5000))
+            assert len(page.rows) == len(members)
+            listed = {row.split(b'"emailAddress":"', 1)[1].split(b'"', 1)[0].decode() for row in page.rows}
+            assert listed == members
 
 
 TestPagingMachine = PagingMachine.TestCase

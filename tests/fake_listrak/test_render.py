@@ -32,6 +32,7 @@ def contacts(draw: st.DrawFn) -> Contact:
         draw(st.none() | st.just("Administrator")),
         draw(st.none() | _text),
         pack_values(draw(st.dictionaries(st.sampled_from([5, 6, 8]), _text, max_size=3))),
+        pending=draw(st.booleans()),
     )
 
 

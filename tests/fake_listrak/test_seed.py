@@ -66,9 +66,20 @@ def test_a_minimal_document_plans_lists_groups_and_fields() -> None:
         ({"lists": [{"contacts": ["nope"]}]}, "lists[0].contacts[0]: expected an email address, got 'nope'"),
         ({"lists": [{"contacts": [{"emailAddress": "a@x.io", "nick": 1}]}]}, "lists[0].contacts[0]: unknown key(s)"),
         (
-            {"lists": [{"contacts": [{"emailAddress": "a@x.io", "subscriptionState": "Pending"}]}]},
-            "lists[0].contacts[0].subscriptionState: expected 'Subscribed' or 'Unsubscribed', got 'Pending'",
+            {"lists": [{"contacts": [{"emailAddress": "a@x.io", "subscriptionState": "Maybe"}]}]},
+            "lists[0].contacts[0].subscriptionState: expected 'Subscribed', 'Unsubscribed' or 'Pending', got 'Maybe'",
         ),
+        (
+            {"lists": [{"contacts": [{"emailAddress": "a@x.io", "subscriptionState": "Pending",
+                                      "subscribeDate": "2024-01-01T00:00:00", "subscribeMethod": "DoubleOptIn"}]}]},
+            "lists[0].contacts[0]: a Pending contact has no subscribeDate or subscribeMethod until it confirms",
+        ),
+        (
+            {"lists": [{"generate": {"count": 1, "subscriptionState": "Pending", "subscribeDate": "2024-01-01"}}]},
+            "lists[0].generate: Pending contacts have no subscribeDate or unsubscribeDate",
+        ),
+        ({"lists": [], "banned": "x@y.io"}, "$.banned: expected a JSON array, got 'x@y.io'"),
+        ({"lists": [], "suppressed": ["ok@y.io", "nope"]}, "suppressed[1]: expected an email address, got 'nope'"),
         (
             {"lists": [{"contacts": [{"emailAddress": "a@x.io", "unsubscribeDate": "2024-01-01T00:00:00"}]}]},
             "lists[0].contacts[0]: a Subscribed contact has no unsubscribeDate or unsubscribeMethod",
@@ -106,6 +117,10 @@ def test_a_minimal_document_plans_lists_groups_and_fields() -> None:
         "bad address",
         "unknown contact key",
         "bad state",
+        "pending with subscribe date",
+        "generated pending with date",
+        "banned not an array",
+        "bad suppressed address",
         "subscribed with unsubscribe date",
         "bad date",
         "unknown field",
@@ -124,6 +139,12 @@ def test_the_state_dumps_own_keys_are_ignored() -> None:
     assert parse_seed({"clientId": "x", "settings": {}, "now": NOW, "lists": []}).lists == []
 
 
+def test_banned_and_suppressed_addresses_are_optional_arrays() -> None:
+    plan = parse_seed({"banned": ["Spam@x.io"], "suppressed": ["b@x.io", "c@x.io"]})
+    assert (plan.lists, plan.banned, plan.suppressed) == ([], ["Spam@x.io"], ["b@x.io", "c@x.io"])
+    assert (parse_seed({}).banned, parse_seed({"banned": None}).banned) == ([], [])
+
+
 # -- contacts ----------------------------------------------------------------------------------
 def test_a_bare_address_is_subscribed_now_by_an_administrator() -> None:
     (contact,) = _contacts({"contacts": ["A@x.io"]})
@@ -134,6 +155,32 @@ def test_a_bare_address_is_subscribed_now_by_an_administrator() -> None:
 def test_an_unsubscribed_contact_gets_an_unsubscribe_date_and_method() -> None:
     (contact,) = _contacts({"contacts": [{"emailAddress": "b@x.io", "subscriptionState": "Unsubscribed"}]})
     assert (contact.subscribed, contact.unsubscribe_date, contact.unsubscribe_method) == (False, NOW, "Administrator")
+
+
+def test_a_pending_contact_has_no_dates_or_methods_and_keeps_its_values() -> None:
+    (contact,) = _contacts(
+        {
+            "contacts": [
+                {
+                    "emailAddress": "p@x.io",
+                    "subscriptionState": "Pending",
+                    "subscribeDate": None,
+                    "externalContactID": "e-p",
+                    "segmentationFieldValues": [{"segmentationFieldId": 5, "value": "u-p"}],
+                }
+            ]
+        }
+    )
+    assert (contact.pending, contact.subscribed, contact.subscription_state) == (True, False, "Pending")
+    assert (contact.subscribe_date, contact.subscribe_method, contact.unsubscribe_date) == (None, None, None)
+    assert (contact.external_id, contact.value(5)) == ("e-p", "u-p")
+
+
+def test_generate_makes_pending_contacts_too() -> None:
+    contacts = _contacts({"generate": {"count": 2, "subscriptionState": "Pending"}})
+    assert [(c.pending, c.subscribed, c.subscribe_date, c.subscribe_method) for c in contacts] == [
+        (True, False, None, None)
+    ] * 2
 
 
 def test_generate_numbers_addresses_external_ids_and_values() -> None:
@@ -189,6 +236,24 @@ def test_reseeding_a_contact_overwrites_it_and_counts_it_as_updated(backend: Lis
     assert summary.lists == [{"listId": 1, "created": 0, "updated": 1}]
     contact = backend.contact(CLIENT_ID, 1, "a@x.io")
     assert contact is not None and not contact.subscribed and contact.address == "a@x.io"
+
+
+def test_seeding_adds_banned_and_suppressed_addresses_to_the_accounts(backend: ListrakBackend) -> None:
+    backend.add_suppressions(CLIENT_ID, banned=["old@x.io"])
+    backend.seed(CLIENT_ID, {"banned": ["OLD@x.io", "new@x.io"], "suppressed": ["s@x.io"]})
+    assert backend.suppressions(CLIENT_ID).to_json() == {"banned": ["old@x.io", "new@x.io"], "suppressed": ["s@x.io"]}
+    (entry,) = [c for c in backend.history(CLIENT_ID) if c.actor == "seed"]
+    assert (entry.action, entry.detail) == ("suppression.add", {"banned": ["new@x.io"], "suppressed": ["s@x.io"]})
+
+
+def test_reseeding_a_contact_as_pending_takes_it_out_of_its_listing(backend: ListrakBackend) -> None:
+    backend.seed(CLIENT_ID, {"lists": [{"listId": 1, "contacts": ["a@x.io", "b@x.io"]}]})
+    backend.seed(
+        CLIENT_ID, {"lists": [{"listId": 1, "contacts": [{"emailAddress": "a@x.io", "subscriptionState": "Pending"}]}]}
+    )
+    assert [c.address for c in backend.contacts(CLIENT_ID, 1, subscribed=True)] == ["b@x.io"]
+    assert backend.contacts(CLIENT_ID, 1, subscribed=False) == []
+    assert backend.contact(CLIENT_ID, 1, "a@x.io").pending  # type: ignore[union-attr]
 
 
 def test_a_seeded_field_id_that_belongs_to_another_list_is_refused(backend: ListrakBackend) -> None:

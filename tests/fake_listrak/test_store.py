@@ -54,3 +54,14 @@ def test_a_rename_rekeys_the_contact() -> None:
     store.rename(a, "New@x.io")
     assert store.find("a@x.io") is None
     assert store.find("new@x.io") is a and a.address == "New@x.io"
+
+
+def test_a_pending_contact_is_in_no_lane_until_it_changes_into_one() -> None:
+    store = ListStore(1)
+    pending = store.add(Contact("p@x.io", "p@x.io", 0, 0, False, None, pending=True))
+    assert (store.count(True), store.count(False), len(store)) == (0, 0, 1)
+    assert json.loads(pending.row)["subscriptionState"] == "Pending"
+    pending.pending, pending.subscribed = False, True
+    store.changed(pending, None)
+    assert ([c.address for c in store.lanes[True]], store.count(False)) == (["p@x.io"], 0)
+    assert pending.seq == 2 and json.loads(pending.row)["subscriptionState"] == "Subscribed"

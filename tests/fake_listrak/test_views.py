@@ -207,6 +207,72 @@ def _cases() -> list[Case]:
             body={"emailAddress": "x@example.com", "subscriptionState": "Unsubscribed"},
         ),
         Case(
+            "create contact with double opt-in",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            201,
+            body={"emailAddress": "optin@example.com"},
+            params={"sendDoubleOptIn": "true"},
+        ),
+        Case(
+            "subscribe a banned address",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_BANNED_EMAIL_ADDRESS",
+            body={"emailAddress": "banned@example.com"},
+        ),
+        Case(
+            "subscribe a suppressed address",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_SUPPRESSED_EMAIL",
+            body={"emailAddress": "suppressed@example.com", "subscriptionState": "Subscribed"},
+        ),
+        Case(
+            "subscribe a pending contact",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_PENDING_EMAIL_ADDRESS",
+            body={"emailAddress": "pending@example.com", "subscriptionState": "Subscribed"},
+        ),
+        Case(
+            "change to a banned address",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_BANNED_NEW_EMAIL_ADDRESS",
+            body={"emailAddress": "b@example.com"},
+            params={"newEmailAddress": "banned@example.com"},
+        ),
+        Case(
+            "change to a suppressed address",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_SUPPRESSED_NEW_EMAIL",
+            body={"emailAddress": "b@example.com"},
+            params={"newEmailAddress": "suppressed@example.com"},
+        ),
+        Case(
+            "change to a pending address",
+            "POST",
+            CONTACTS,
+            "/List/101/Contact",
+            400,
+            "ERROR_PENDING_NEW_EMAIL_ADDRESS",
+            body={"emailAddress": "b@example.com"},
+            params={"newEmailAddress": "pending@example.com"},
+        ),
+        Case(
             "unsubscribe with values",
             "POST",
             CONTACTS,
@@ -429,8 +495,17 @@ CASES = _cases()
 
 @pytest.fixture
 def world(seeded: ListrakBackend) -> ListrakBackend:
-    """The seeded list 101, plus an empty list 102 and a group 8 to delete."""
-    seeded.seed(CLIENT_ID, {"lists": [{"listId": 102}]})
+    """The seeded list 101 (plus pending@example.com, pending double opt-in), an empty list 102, a
+    group 8 to delete, and the account's banned@ and suppressed@example.com."""
+    seeded.seed(
+        CLIENT_ID,
+        {
+            "lists": [{"listId": 102}],
+            "banned": ["banned@example.com"],
+            "suppressed": ["suppressed@example.com"],
+        },
+    )
+    seeded.subscribe(CLIENT_ID, 101, "pending@example.com", double_opt_in=True)
     seeded.seed(
         CLIENT_ID,
         {
@@ -855,6 +930,159 @@ def test_documented_contact_errors(
     response = api.post("/List/101/Contact", body, **params)
     assert response.status_code == 400
     assert response.get_json()["error"] == error
+
+
+# -- banned, suppressed and pending addresses (the swagger's Contact error table) --------------------
+@pytest.fixture
+def guarded(seeded: ListrakBackend) -> ListrakBackend:
+    """The seeded list, with Banned@Example.com banned, suppressed@example.com suppressed and
+    pending@example.com pending double opt-in."""
+    seeded.add_suppressions(CLIENT_ID, banned=["Banned@Example.com"], suppressed=["suppressed@example.com"])
+    seeded.subscribe(CLIENT_ID, 101, "pending@example.com", double_opt_in=True)
+    return seeded
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "error", "message"),
+    [
+        (
+            {"emailAddress": "BANNED@example.com"},
+            {},
+            "ERROR_BANNED_EMAIL_ADDRESS",
+            "The emailAddress has been banned and cannot be subscribed.",
+        ),
+        (
+            {"emailAddress": "banned@example.com"},
+            {"sendDoubleOptIn": "true"},
+            "ERROR_BANNED_EMAIL_ADDRESS",
+            "The emailAddress has been banned and cannot be subscribed.",
+        ),
+        (
+            {"emailAddress": "Suppressed@example.com", "subscriptionState": "Subscribed"},
+            {},
+            "ERROR_SUPPRESSED_EMAIL",
+            "The emailAddress has already been suppressed and cannot be subscribed.",
+        ),
+        (
+            {"emailAddress": "pending@example.com", "subscriptionState": "Subscribed"},
+            {"overrideUnsubscribe": "true"},
+            "ERROR_PENDING_EMAIL_ADDRESS",
+            "The emailAddress is already pending subscription through double opt-in.",
+        ),
+        (
+            {"emailAddress": "b@example.com"},
+            {"newEmailAddress": "banned@EXAMPLE.com"},
+            "ERROR_BANNED_NEW_EMAIL_ADDRESS",
+            "The newEmailAddress has been banned.",
+        ),
+        (
+            {"emailAddress": "b@example.com"},
+            {"newEmailAddress": "suppressed@example.com"},
+            "ERROR_SUPPRESSED_NEW_EMAIL",
+            "The newEmailAddress has already been suppressed.",
+        ),
+        (
+            {"emailAddress": "b@example.com"},
+            {"newEmailAddress": "Pending@example.com"},
+            "ERROR_PENDING_NEW_EMAIL_ADDRESS",
+            "The newEmailAddress is already pending subscription through double opt-in.",
+        ),
+        (
+            {"emailAddress": "pending@example.com"},
+            {"newEmailAddress": "elsewhere@example.com"},
+            "ERROR_PENDING_EMAIL_ADDRESS",
+            "The emailAddress is already pending subscription through double opt-in.",
+        ),
+    ],
+    ids=[
+        "banned",
+        "banned, double opt-in",
+        "suppressed",
+        "pending",
+        "new address banned",
+        "new address suppressed",
+        "new address pending",
+        "address of a pending contact",
+    ],
+)
+def test_banned_suppressed_and_pending_addresses_get_the_documented_errors(
+    api: Api,
+    guarded: ListrakBackend,
+    check_swagger: Callable[..., Any],
+    body: dict[str, Any],
+    params: dict[str, str],
+    error: str,
+    message: str,
+) -> None:
+    before = guarded.dump(CLIENT_ID)
+    response = api.post("/List/101/Contact", body, **params)
+    assert response.status_code == 400
+    assert check_swagger("POST", CONTACTS, response) == {"status": 400, "error": error, "message": message}
+    assert guarded.dump(CLIENT_ID) == before  # nothing changed
+
+
+def test_a_contact_subscribed_before_its_suppression_is_still_updated(
+    api: Api, guarded: ListrakBackend, check_swagger: Callable[..., Any]
+) -> None:
+    guarded.add_suppressions(CLIENT_ID, suppressed=["a@example.com"])
+    body = {"emailAddress": "a@example.com", "subscriptionState": "Subscribed", "externalContactID": "ext-a2"}
+    response = api.post("/List/101/Contact", body)
+    assert (response.status_code, check_swagger("POST", CONTACTS, response)) == (
+        200,
+        {"status": 200, "resourceId": "a@example.com"},
+    )
+    assert api.get("/List/101/Contact/a@example.com").get_json()["data"]["externalContactID"] == "ext-a2"
+
+
+def test_subscribing_a_subscribed_contact_again_is_the_observed_200_not_an_error(
+    api: Api, seeded: ListrakBackend
+) -> None:
+    # ERROR_SUBSCRIBED_EMAIL_ADDRESS is documented, but an upsert of a subscribed contact was observed to succeed.
+    response = api.post("/List/101/Contact", {"emailAddress": "b@example.com", "subscriptionState": "Subscribed"})
+    assert (response.status_code, response.get_json()) == (200, {"status": 200, "resourceId": "b@example.com"})
+
+
+def test_double_opt_in_creates_a_pending_contact_found_only_by_its_identifier(
+    api: Api, seeded: ListrakBackend, check_swagger: Callable[..., Any]
+) -> None:
+    response = api.post("/List/101/Contact", {"emailAddress": "Opt@example.com"}, sendDoubleOptIn="true")
+    assert check_swagger("POST", CONTACTS, response) == {"status": 201, "resourceId": "Opt@example.com"}
+    listed = [c["emailAddress"] for c in api.contacts(101) + api.contacts(101, subscriptionState="Unsubscribed")]
+    assert "Opt@example.com" not in listed and len(listed) == 3
+    by_address = api.get("/List/101/Contact/opt@example.com")
+    contact = check_swagger("GET", CONTACTS + "/{contactIdentifier}", by_address)["data"]
+    assert (contact["subscriptionState"], contact["subscribeDate"], contact["subscribeMethod"]) == (
+        "Pending",
+        None,
+        None,
+    )
+    by_key = api.get(f"/List/101/Contact/{contact['emailKey']}").get_json()["data"]
+    assert by_key == contact
+
+
+def test_a_confirmed_contact_appears_at_the_end_of_a_scan_in_progress(
+    api: Api, guarded: ListrakBackend, client: FlaskClient, clock: ManualClock
+) -> None:
+    first = api.get("/List/101/Contact", count=1).get_json()
+    assert [c["emailAddress"] for c in first["data"]] == ["a@example.com"]
+    clock.advance(60)
+    confirmed = client.post("/_fake/contacts/confirm", json={"listId": 101, "emailAddress": "Pending@Example.com"})
+    assert confirmed.status_code == 200
+    seen = [c["emailAddress"] for c in first["data"]]
+    cursor = first["nextPageCursor"]
+    while cursor is not None:
+        body = api.get("/List/101/Contact", count=1, cursor=cursor).get_json()
+        seen += [c["emailAddress"] for c in body["data"]]
+        cursor = body["nextPageCursor"]
+    assert seen == ["a@example.com", "b@example.com", "pending@example.com"]
+    contact = api.get("/List/101/Contact/pending@example.com").get_json()["data"]
+    assert (contact["subscriptionState"], contact["subscribeMethod"], contact["subscribeDate"]) == (
+        "Subscribed",
+        "DoubleOptIn",
+        "2024-05-01T12:01:00",
+    )
+    after = api.contacts(101, startDate="2024-05-01T12:01:00")
+    assert [c["emailAddress"] for c in after] == ["pending@example.com"]
 
 
 def test_the_bulk_field_update_applies_values_to_contacts_on_the_list(api: Api, seeded: ListrakBackend) -> None:
