@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from contracts.validator import findings as spec_findings
+from contracts.validator import default_validator
 from fake_segment.decoding import BATCH_LIMIT, MESSAGE_LIMIT, decode_json, read_body
 from fake_segment.dedupe import DedupeWindow, Seen
 from fake_segment.exceptions import BadRequest, NotFound
@@ -119,6 +119,7 @@ class SegmentBackend:
             return ReadRequest(write_key, received, received_at, messages, dropped)
         batch_sent = expanded.sent_at
         enricher = Enricher(now, received_at)
+        spec_findings = default_validator().findings
         for message in expanded.items:
             reason = discard_reason(message)
             if reason is not None:
@@ -145,25 +146,32 @@ class SegmentBackend:
             partition = self._partition(write_key)
             window = partition.dedupe if partition.dedupe is not None else self._dedupe
             log = self._log
-            retention = self.settings.retention
-            profiles = partition.profiles
-            for message, violations in request.messages:
-                message_id = message.get("messageId")
-                if type(message_id) is not str:
-                    message_id = message["messageId"] = f"{self._id_prefix}{next(self._ids)}"
-                else:
-                    first = window.first(message_id, received)
-                    if first is not None:
-                        self._discard_duplicate(write_key, message, first, window, request)
-                        continue
-                self._seq += 1
-                stored = StoredMessage(self._seq, write_key, message, received, violations)
-                window.remember(message_id, stored)
-                log.append(stored)
-                partition.messages.append(stored)
-                profiles.apply(stored.seq, message)
-                while len(log) > retention:
-                    self._evict(log.popleft())
+            kept = partition.messages
+            profile = partition.profiles.apply
+            first_seen = window.first
+            remember = window.remember
+            seq = self._seq
+            try:
+                for message, violations in request.messages:
+                    message_id = message.get("messageId")
+                    if message_id.__class__ is not str:
+                        message_id = message["messageId"] = f"{self._id_prefix}{next(self._ids)}"
+                    else:
+                        first = first_seen(message_id, received)
+                        if first is not None:
+                            self._discard_duplicate(write_key, message, first, window, request)
+                            continue
+                    seq += 1
+                    stored = StoredMessage(seq, write_key, message, received, violations)
+                    remember(message_id, stored)
+                    log.append(stored)
+                    kept.append(stored)
+                    profile(seq, message)
+            finally:
+                self._seq = seq  # even if a message failed to apply, the numbers used stay used
+            excess = len(log) - self.settings.retention
+            if excess > 0:
+                self._evict_oldest(excess)
 
     def _discard_duplicate(
         self,
@@ -194,12 +202,21 @@ class SegmentBackend:
             self._discards.popleft()
         return discard
 
-    def _evict(self, stored: StoredMessage) -> None:
-        partition = self._partitions.get(stored.write_key)
-        if partition is not None and partition.messages and partition.messages[0] is stored:
-            partition.messages.popleft()
-        window = partition.dedupe if partition is not None and partition.dedupe is not None else self._dedupe
-        window.forget_message(stored)
+    def _evict_oldest(self, count: int) -> None:
+        """Retention: drop the `count` oldest messages from the log, their partitions and the dedupe entries."""
+        log = self._log
+        partitions = self._partitions
+        shared = self._dedupe
+        for _ in range(count):
+            stored = log.popleft()
+            partition = partitions.get(stored.write_key)
+            if partition is None:
+                shared.forget_message(stored)
+                continue
+            kept = partition.messages
+            if kept and kept[0] is stored:
+                kept.popleft()
+            (partition.dedupe if partition.dedupe is not None else shared).forget_message(stored)
 
     def _partition(self, write_key: str) -> Partition:
         partition = self._partitions.get(write_key)
@@ -342,8 +359,8 @@ class SegmentBackend:
                 if type(retention) is not int or retention < 1:
                     raise BadRequest(f"retention must be a positive integer, saw {retention!r}.")
                 self.settings.retention = retention
-                while len(self._log) > retention:
-                    self._evict(self._log.popleft())
+                if len(self._log) > retention:
+                    self._evict_oldest(len(self._log) - retention)
             if dedupe_scope is not None:
                 if dedupe_scope not in ("global", "write_key"):
                     raise BadRequest(f"dedupeScope must be 'global' or 'write_key', saw {dedupe_scope!r}.")

@@ -207,27 +207,22 @@ class ProfileStore:
             return  # Segment discards such a message at ingest (`no_user_anon_id`); an email alone is no id.
 
         # Fast paths: every id on the event belongs to one and the same profile, or none is known.
-        node: _Node | None = None
-        missing = conflict = False
-        for index, value in (
-            (self._by_user, user_id),
-            (self._by_email, email),
-            (self._by_anon, anon_id),
-            (self._by_anon, previous_id),
-        ):
-            if value is None:
-                continue
-            owner = index.get(value)
-            if owner is None:
-                missing = True
-            elif node is None:
-                node = owner
-            elif owner is not node:
-                conflict = True
+        by_user = self._by_user.get(user_id) if user_id is not None else None
+        by_email = self._by_email.get(email) if email is not None else None
+        by_anon = self._by_anon.get(anon_id) if anon_id is not None else None
+        by_previous = self._by_anon.get(previous_id) if previous_id is not None else None
+        node = by_user or by_email or by_anon or by_previous
         if node is None and previous_id is None:
             # A new person: one value per id type fits every limit (each is at least 1).
             node = self._create(seq, user_id, email, anon_id)
-        elif missing or conflict or node is None:
+        elif (
+            node is None
+            or (previous_id is not None and by_previous is not node)
+            or (user_id is not None and by_user is not node)
+            or (email is not None and by_email is not node)
+            or (anon_id is not None and by_anon is not node)
+        ):
+            # An id is new to a known person, or the ids point at different people: resolve them.
             event: list[tuple[str, str]] = []
             if user_id is not None:
                 event.append((USER_ID, user_id))

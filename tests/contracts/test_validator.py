@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from contracts import (
     is_valid_batch,
     validate_batch,
 )
+from contracts.validator import _compile_fast, _top_level_formats
 
 VALID_IDENTIFY: dict[str, Any] = {
     "type": "identify",
@@ -425,3 +427,64 @@ def test_fast_path_and_jsonschema_agree_on_validity_of_mutated_messages(message:
     found = findings(message)
     assert (found == []) is expected
     assert all(finding.rule != "engines disagree" for finding in found)
+
+
+# The fast path's format checks: top-level date-times in Python, anything else through the engine's callback.
+
+_DATED = {"timestamp", "originalTimestamp", "sentAt", "receivedAt"}
+
+
+def _tiny_contract(**schema: Any) -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://t.example/c.json", **schema}
+
+
+def _compiled(document: dict[str, Any]) -> Any:
+    registry = jsonschema_rs.Registry([(document["$id"], document)])
+    return _compile_fast(document, registry, {document["$id"]: document})
+
+
+def test_every_shipped_message_contract_checks_its_date_times_at_the_top_level() -> None:
+    validator = default_validator()
+    for name in MESSAGE_TYPES:
+        sites = _top_level_formats(validator.contracts[name], validator._by_uri)
+        assert sites is not None and set(sites) == _DATED, name
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # nested one level down
+        {"properties": {"context": {"properties": {"at": {"format": "date-time"}}}}},
+        # only under a condition
+        {"anyOf": [{"properties": {"at": {"format": "date-time"}}}, {"required": ["x"]}]},
+        # a format Python does not check here
+        {"properties": {"at": {"format": "email"}}},
+        # on the root itself
+        {"format": "date-time"},
+    ],
+)
+def test_a_format_anywhere_else_keeps_the_engine_callback(schema: dict[str, Any]) -> None:
+    document = _tiny_contract(**schema)
+    assert _top_level_formats(document, {document["$id"]: document}) is None
+
+
+def test_a_top_level_date_time_through_refs_is_checked_by_python_with_the_same_verdict() -> None:
+    document = _tiny_contract(
+        type="object",
+        properties={"at": {"$ref": "#/$defs/when"}},
+        allOf=[{"properties": {"also": {"allOf": [{"$ref": "#/$defs/when"}]}}}],
+        **{"$defs": {"when": {"type": "string", "format": "date-time"}}},
+    )
+    assert _top_level_formats(document, {document["$id"]: document}) == {"at": "date-time", "also": "date-time"}
+    check = _compiled(document)
+    assert check({"at": "2024-01-02T03:04:05Z", "also": "2024-01-02T03:04:05+02:00"})
+    assert not check({"at": "2024-02-30T03:04:05Z"})  # no such day
+    assert not check({"also": "2024-01-02 03:04:05"})  # no T, no zone
+    assert not check({"at": 5})  # the structure check still runs
+    assert check({})
+
+
+def test_a_nested_date_time_is_still_checked_by_the_callback() -> None:
+    check = _compiled(_tiny_contract(properties={"context": {"properties": {"at": {"format": "date-time"}}}}))
+    assert check({"context": {"at": "2024-01-02T03:04:05Z"}})
+    assert not check({"context": {"at": "yesterday"}})
