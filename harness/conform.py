@@ -32,6 +32,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from .checker import CHECKED_RULES, Finding, failing, iter_findings
 from .history import History
 from .impls import Implementation
+from .paths import DEFAULT_DATABASE, DEFAULT_FAILURES
 from .replay import Replayer, Run, needs_servers
 from .rules import CATALOGUE, REVISIONS
 from .strategies import histories
@@ -50,9 +51,6 @@ __all__ = [
     "rules_in_scope",
     "single_run_result",
 ]
-
-DEFAULT_FAILURES = Path(".listrak-harness/failures")
-DEFAULT_DATABASE = Path(".listrak-harness/examples")
 
 
 class CampaignError(RuntimeError):

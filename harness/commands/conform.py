@@ -13,14 +13,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.checker import HAZARDS, Finding, failing
 from harness.commands.shared import add_report_options, usage_error
-from harness.conform import DEFAULT_DATABASE, DEFAULT_FAILURES, CampaignResult, Progress, RuleCoverage
-from harness.history import History
-from harness.report_junit import replay_command
-from harness.rules import REVISIONS
+from harness.paths import DEFAULT_DATABASE, DEFAULT_FAILURES
+from harness.rules import CATALOGUE, REVISIONS
+
+if TYPE_CHECKING:
+    # The engine (Hypothesis, the checker, both fakes) loads when a command runs, not when the CLI
+    # starts: `listrak-harness sync`, run from cron every few minutes, never needs it.
+    from harness.checker import Finding
+    from harness.conform import CampaignResult, Progress, RuleCoverage
+    from harness.history import History
 
 __all__ = [
     "add_conform_parser",
@@ -225,6 +229,8 @@ def format_result(result: CampaignResult) -> str:
     if result.ok:
         parts.append(f"OK: no rule violated in {result.examples_run} histories")
     else:
+        from harness.checker import failing
+
         rules = sorted({f.rule for failure in result.failures for f in failing(failure.findings)})
         parts.append(f"FAILED: {', '.join(rules)} violated (minimal history saved: {result.failures[0].path})")
     return "\n\n".join(parts)
@@ -239,7 +245,7 @@ def format_coverage(rows: Iterable[RuleCoverage]) -> str:
     unchecked = 0
     for r in rows:
         if r.checked:
-            hazard = "  hazard: reported, never a failure" if r.rule in HAZARDS else ""
+            hazard = "  hazard: reported, never a failure" if _is_hazard(r.rule) else ""
             lines.append(f"{r.rule:<{width}}  {r.exercised:>9}  {r.passed:>9}  {r.violated:>9}{hazard}")
         else:
             unchecked += 1
@@ -257,7 +263,7 @@ def format_failure(path: Path, history: History, findings: list[Finding], impl: 
     return "\n".join(
         [
             f"FAILURE: minimal history saved as {path}",
-            f"  replay it: {replay_command(path, impl)}",
+            f"  replay it: {_replay_command(path, impl)}",
             f"History (revision {history.revision}):",
             history.describe(),
             format_findings(findings),
@@ -271,7 +277,7 @@ def format_findings(findings: list[Finding]) -> str:
         return "No findings."
     blocks = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
     for finding in findings:
-        hazard = "hazard " if finding.rule in HAZARDS else ""
+        hazard = "hazard " if _is_hazard(finding.rule) else ""
         lines = [f"[{hazard}{finding.rule}] (sync {finding.sync}, step {finding.sync_step + 1})"]
         lines.append(_wrap(finding.explanation, "  "))
         lines.append(_wrap(f"expected: {finding.expected}", "  "))
@@ -279,6 +285,17 @@ def format_findings(findings: list[Finding]) -> str:
         lines.append(_wrap(f'documentation ({finding.source or finding.revision}): "{finding.quote}"', "  "))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
+
+
+def _is_hazard(rule_id: str) -> bool:
+    rule = CATALOGUE.get(rule_id)
+    return rule is not None and rule.kind == "hazard"
+
+
+def _replay_command(path: Path, impl: str) -> str:
+    from harness.report_junit import replay_command
+
+    return replay_command(path, impl)
 
 
 def _wrap(text: str, indent: str) -> str:

@@ -14,6 +14,7 @@ from harness.fakekit.clock import Clock, SystemClock, format_iso
 from harness.reference.config import ConfigError, SyncConfig
 from harness.reference.listrak import ListrakClient, ListrakError
 from harness.reference.messages import identify, message_id, unsubscribed_event
+from harness.reference.prefetch import prefetched
 from harness.reference.report import SyncReport
 from harness.reference.retry import GaveUp, Retrying
 from harness.reference.segment import SegmentClient, SegmentRejected, batches
@@ -109,7 +110,8 @@ def _read_lists(
             for state_name, subscribed in STATES:
                 seen = 0
                 with state.recording() as record:
-                    for page in listrak.contacts(entry.list_id, state_name, entry.profile_field_id):
+                    pages = listrak.contacts(entry.list_id, state_name, entry.profile_field_id)
+                    for page in prefetched(pages, name=f"sync-pages-{entry.list_id}"):
                         record(_rows(entry.list_id, subscribed, entry.profile_field_id, page))
                         report.pages += 1
                         seen += len(page)

@@ -132,3 +132,14 @@ def test_validate_passes_a_good_file_and_fails_a_bad_one(tmp_path: Path, capsys:
 def test_validate_explains_an_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "missing.ndjson")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_cli_starts_without_loading_the_engine_or_the_fakes() -> None:
+    # `listrak-harness sync` runs from cron and as every step of a cmd: campaign: its start-up is paid each time.
+    probe = (
+        "import sys, harness.cli; "
+        "print(sorted(m for m in ('hypothesis', 'flask', 'jsonschema', 'harness.checker', 'fake_listrak') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
