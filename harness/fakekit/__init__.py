@@ -1,37 +1,80 @@
 """Pieces both fakes share: the clock, the fault engine, the server runner and the in-process transport."""
 
-from .clock import Clock, ManualClock, OffsetClock, SystemClock, format_iso, parse_iso
-from .faults import (
-    BUILTIN_ACTIONS,
-    DEFAULT_HANG_S,
-    Fault,
-    FaultEngine,
-    FaultSpecError,
-    FiredFault,
-    parse_fault,
-    parse_faults,
-)
-from .served import Served
-from .server import (
-    DEFAULT_MAX_BODY_BYTES,
-    NotLoopbackError,
-    ServerStartError,
-    ServerThread,
-    check_loopback,
-    serve_forever,
-    tune_gc_for_serving,
-)
-from .transport import FakeTransport, respx_side_effect
-from .wsgi import (
-    AccessLogMiddleware,
-    ClientHang,
-    ConnectionDropped,
-    FaultMiddleware,
-    FaultMiddlewareMissing,
-    FaultReply,
-    enact,
-    enact_after,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each name lives in a submodule, loaded on first use: a process that only needs the clock (the
+# reference sync) does not pay for waitress, the fault engine and the transports.
+_SUBMODULE = {
+    "BUILTIN_ACTIONS": "faults",
+    "DEFAULT_HANG_S": "faults",
+    "DEFAULT_MAX_BODY_BYTES": "server",
+    "AccessLogMiddleware": "wsgi",
+    "ClientHang": "wsgi",
+    "Clock": "clock",
+    "ConnectionDropped": "wsgi",
+    "FakeTransport": "transport",
+    "Fault": "faults",
+    "FaultEngine": "faults",
+    "FaultMiddleware": "wsgi",
+    "FaultMiddlewareMissing": "wsgi",
+    "FaultReply": "wsgi",
+    "FaultSpecError": "faults",
+    "FiredFault": "faults",
+    "ManualClock": "clock",
+    "NotLoopbackError": "server",
+    "OffsetClock": "clock",
+    "Served": "served",
+    "ServerStartError": "server",
+    "ServerThread": "server",
+    "SystemClock": "clock",
+    "check_loopback": "server",
+    "enact": "wsgi",
+    "enact_after": "wsgi",
+    "format_iso": "clock",
+    "parse_fault": "faults",
+    "parse_faults": "faults",
+    "parse_iso": "clock",
+    "respx_side_effect": "transport",
+    "serve_forever": "server",
+    "tune_gc_for_serving": "server",
+}
+
+if TYPE_CHECKING:
+    from .clock import Clock, ManualClock, OffsetClock, SystemClock, format_iso, parse_iso
+    from .faults import (
+        BUILTIN_ACTIONS,
+        DEFAULT_HANG_S,
+        Fault,
+        FaultEngine,
+        FaultSpecError,
+        FiredFault,
+        parse_fault,
+        parse_faults,
+    )
+    from .served import Served
+    from .server import (
+        DEFAULT_MAX_BODY_BYTES,
+        NotLoopbackError,
+        ServerStartError,
+        ServerThread,
+        check_loopback,
+        serve_forever,
+        tune_gc_for_serving,
+    )
+    from .transport import FakeTransport, respx_side_effect
+    from .wsgi import (
+        AccessLogMiddleware,
+        ClientHang,
+        ConnectionDropped,
+        FaultMiddleware,
+        FaultMiddlewareMissing,
+        FaultReply,
+        enact,
+        enact_after,
+    )
 
 __all__ = [
     "BUILTIN_ACTIONS",
@@ -67,3 +110,12 @@ __all__ = [
     "serve_forever",
     "tune_gc_for_serving",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _SUBMODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
