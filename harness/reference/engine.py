@@ -63,8 +63,11 @@ def sync(
 
     # `sleep` and `monotonic` go together: a harness that waits in virtual time also measures in it.
     retrying = Retrying(deadline=config.retry_deadline, sleep=sleep, monotonic=monotonic, on_retry=on_retry)
-    listrak = ListrakClient(config, retrying)
-    segment = SegmentClient(config, retrying, clock)
+    # One TLS context for both clients, built only when one of them makes its own connections.
+    needs_tls = config.listrak_transport is None or config.segment_transport is None
+    tls = httpx.create_ssl_context() if needs_tls else None
+    listrak = ListrakClient(config, retrying, tls=tls)
+    segment = SegmentClient(config, retrying, clock, tls=tls)
     try:
         with StateStore(config) as state:
             if state.pending_count():
@@ -106,18 +109,21 @@ def _read_lists(
     try:
         for entry in config.lists:
             names[entry.list_id] = listrak.get_list(entry.list_id).get("listName")
-        for entry in config.lists:
-            for state_name, subscribed in STATES:
-                seen = 0
-                with state.recording() as record:
+        with state.recording() as record:
+            for entry in config.lists:
+                for state_name, subscribed in STATES:
+                    seen = 0
                     pages = listrak.contacts(entry.list_id, state_name, entry.profile_field_id)
                     for page in prefetched(pages, name=f"sync-pages-{entry.list_id}"):
                         record(_rows(entry.list_id, subscribed, entry.profile_field_id, page))
                         report.pages += 1
                         seen += len(page)
                         report.contacts_seen += len(page)
-                say(f"list {entry.list_id}: {seen:,} {state_name.lower()} contacts read")
-            found = state.diff(entry.list_id)
+                    say(f"list {entry.list_id}: {seen:,} {state_name.lower()} contacts read")
+                # Worked out in the writer while the next list is read.
+                record.diff(entry.list_id)
+        for entry in config.lists:
+            found = record.changes[entry.list_id]
             report.changes += found
             say(f"list {entry.list_id}: {found:,} changes to send")
     except ListrakError as exc:
