@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TextIO
 
 import httpx
@@ -17,7 +18,7 @@ from harness.reference.messages import identify, message_id, unsubscribed_event
 from harness.reference.prefetch import prefetched
 from harness.reference.report import SyncReport
 from harness.reference.retry import GaveUp, Retrying
-from harness.reference.segment import SegmentClient, SegmentRejected, batches
+from harness.reference.segment import Batch, SegmentClient, SegmentRejected, batches
 from harness.reference.state import Change, StateStore
 
 __all__ = ["Progress", "sync"]
@@ -203,32 +204,61 @@ def _deliver(
             yield change, built
 
     oversized: list[tuple[Any, int]] = []
-    remaining = report.changes
-    for batch in batches(messages(), oversized):
-        keys: list[Change] = batch.keys
-        if config.dry_run:
+    if config.dry_run:
+        for batch in batches(messages(), oversized):
             for encoded in batch.encoded:
                 out.write(encoded.decode() + "\n")
             report.messages_sent += len(batch.encoded)
             report.batches_sent += 1
-            continue
-        try:
-            state.mark_pending(keys)
-            segment.send(batch)
-        except (GaveUp, SegmentRejected, httpx.HTTPError) as exc:
-            # Every change not yet acknowledged, those set aside as too big included.
-            report.undelivered = remaining
-            report.fail(f"{_reason(exc)}")
-            return
-        state.mark_delivered(keys)
-        remaining -= len(keys)
-        report.messages_sent += len(batch.encoded)
-        report.batches_sent += 1
-        say(f"batch {report.batches_sent}: {len(batch.encoded)} messages delivered ({remaining:,} changes to go)")
+    elif not _send_all(batches(messages(), oversized), state, segment, report, say):
+        return  # the undelivered count already holds every change not acknowledged, too big ones included
     if oversized:
         report.undelivered += len(oversized)
         sample = ", ".join(f"{key.address} on list {key.list_id} ({size:,} bytes)" for key, size in oversized[:3])
         report.fail(f"{len(oversized)} changes make messages over Segment's 32KB limit and were not sent: {sample}.")
+
+
+def _send_all(
+    pending: Iterator[Batch],
+    state: StateStore,
+    segment: SegmentClient,
+    report: SyncReport,
+    say: Callable[[str], None],
+) -> bool:
+    """Send every batch, building and storing the next while Segment answers this one; False after a failure.
+
+    Each batch is marked pending (durably) before it is sent and delivered only once acknowledged, so at
+    most two batches are pending at a time: the one in flight and the next, not yet sent. All state work
+    stays on this thread; a sender thread only posts. On the first failure nothing more is sent and every
+    change not acknowledged counts as undelivered.
+    """
+    remaining = report.changes
+    in_flight: tuple[Batch, Future[None]] | None = None
+
+    def acknowledged(batch: Batch, sent: Future[None]) -> None:
+        nonlocal remaining
+        sent.result()  # raises what the send raised
+        state.mark_delivered(batch.keys)
+        remaining -= len(batch.keys)
+        report.messages_sent += len(batch.encoded)
+        report.batches_sent += 1
+        say(f"batch {report.batches_sent}: {len(batch.encoded)} messages delivered ({remaining:,} changes to go)")
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-sender") as sender:
+        try:
+            for batch in pending:
+                state.mark_pending(batch.keys)
+                if in_flight is not None:
+                    acknowledged(*in_flight)
+                in_flight = (batch, sender.submit(segment.send, batch))
+            if in_flight is not None:
+                acknowledged(*in_flight)
+        except (GaveUp, SegmentRejected, httpx.HTTPError) as exc:
+            # Every change not yet acknowledged, those set aside as too big included.
+            report.undelivered = remaining
+            report.fail(f"{_reason(exc)}")
+            return False
+    return True
 
 
 def _reason(exc: Exception) -> str:

@@ -4,6 +4,8 @@ mode (`listrak-harness sync` as a subprocess with DESIGN.md's `cmd:` environment
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 
 import pytest
@@ -223,3 +225,34 @@ def test_two_sources_sending_the_same_change_do_not_collide(make_world, mode):
     synced(second)
     assert first.seg.discards() == []
     assert second.views() == first.views()
+
+
+def test_the_next_batch_is_built_and_stored_pending_while_segment_answers_the_last(make_world):
+    # 2,500 messages a batch: 5,001 new subscribers make three batches.
+    world = make_world(IN_PROCESS, page_size_cap=None)
+    world.lists = (ListConfig(LIST),)
+    world.lr.seed(
+        {"lists": [{"listId": LIST, "listName": "News", "generate": {"count": 5001, "emailAddress": "p{n}@x.io"}}]}
+    )
+    pending_while_first_in_flight: list[int] = []
+
+    def pending_rows() -> int:
+        (path,) = world.state_dir.glob("sync-*.sqlite3")
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+
+    def after(request: object, response: object) -> None:
+        if pending_while_first_in_flight:
+            return
+        # Segment has the first batch but the sync has not seen the answer: the second must become
+        # pending meanwhile. A sync that waited for each answer before building the next would not.
+        deadline = time.monotonic() + 10
+        while pending_rows() < 5000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pending_while_first_in_flight.append(pending_rows())
+
+    world.segment_after = after
+    synced(world)
+    assert pending_while_first_in_flight == [5000]  # batches one and two, never three at once
+    assert pending_rows() == 0
+    assert len(world.segment_recorder.bodies()) == 3
