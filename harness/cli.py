@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from harness import __version__
-from harness.commands.check import add_check_parser
-from harness.commands.conform import add_conform_parser
-from harness.commands.replay import add_replay_parser
-from harness.commands.rules import add_rules_parser
-from harness.commands.serve import add_serve_parser
-from harness.commands.sync import add_sync_parser
 from harness.rules import REVISIONS
 
 __all__ = ["main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("serve", "sync", "validate", "rules", "conform", "replay", "check")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or with `only` one command's parser: `sync` runs from cron and as every step of a cmd:
+    campaign, and need not load the conformance commands' modules to parse its flags."""
     parser = argparse.ArgumentParser(
         prog="listrak-harness",
         description="Fakes of Segment and Listrak, and a conformance harness for the Listrak -> Segment sync.",
     )
     parser.add_argument("--version", action="version", version=f"listrak-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS if only is None else (only,):
+        _ADD_PARSER[name](commands)
+    return parser
 
-    add_serve_parser(commands)
-    add_sync_parser(commands)
 
+def _add_validate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = commands.add_parser("validate", help="check an NDJSON file of messages against the contracts")
     validate.add_argument("file", help="NDJSON file, one message per line ('-' for stdin)")
     validate.add_argument(
@@ -36,17 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
         choices=REVISIONS,
         help="check against the Listrak Source contracts of this documentation revision (default: the Segment Spec)",
     )
-    add_rules_parser(commands)
-    add_conform_parser(commands)
-    add_replay_parser(commands)
-    add_check_parser(commands)
-    return parser
+
+
+def _lazy(module: str, function: str) -> Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]:
+    def add(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        getattr(importlib.import_module(module), function)(commands)
+
+    return add
+
+
+_ADD_PARSER: dict[str, Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = {
+    "serve": _lazy("harness.commands.serve", "add_serve_parser"),
+    "sync": _lazy("harness.commands.sync", "add_sync_parser"),
+    "validate": _add_validate_parser,
+    "rules": _lazy("harness.commands.rules", "add_rules_parser"),
+    "conform": _lazy("harness.commands.conform", "add_conform_parser"),
+    "replay": _lazy("harness.commands.replay", "add_replay_parser"),
+    "check": _lazy("harness.commands.check", "add_check_parser"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=arguments[0] if arguments and arguments[0] in COMMANDS else None)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 2

@@ -143,3 +143,14 @@ def test_the_cli_starts_without_loading_the_engine_or_the_fakes() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_sync_parses_its_flags_without_loading_the_other_commands() -> None:
+    probe = (
+        "import sys; from harness.cli import main\n"
+        "try:\n    main(['sync', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('harness.commands.')), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "--dry-run" in done.stdout
+    assert done.stderr.strip() == "['harness.commands.sync']"

@@ -36,6 +36,22 @@ def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool], limit
     process.wait()
 
 
+def settle(world: World, quiet_s: float = 3 * ACK_DELAY_S, limit_s: float = 10.0) -> None:
+    """Wait until Segment has applied whatever the killed process had already sent.
+
+    A request fully sent before the kill is still read and applied by the server afterwards (as real
+    Segment would); the snapshots below must include it, or they would blame the next run for it.
+    """
+    deadline = time.monotonic() + limit_s
+    count, since = len(world.seg.records(world.write_key)), time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        assert time.monotonic() < deadline, "Segment kept receiving messages after the kill"
+        time.sleep(POLL_S)
+        now = len(world.seg.records(world.write_key))
+        if now != count:
+            count, since = now, time.monotonic()
+
+
 def batches_received(world: World) -> list[list[dict[str, Any]]]:
     """The messages Segment applied, grouped by the request that brought them."""
     records = world.seg.records(world.write_key)
@@ -86,6 +102,7 @@ def test_kill_9_then_changes_then_rerun_loses_nothing_and_resends_at_most_one_ba
     world.assert_no_secrets(process.stdout.read().decode() + process.stderr.read().decode())
     world.lr.clear_faults()
     world.seg.backend.faults.clear()
+    settle(world)
 
     # Contacts change before the rerun: among them some of the batch in flight at the kill.
     received = batches_received(world)

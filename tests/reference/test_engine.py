@@ -5,6 +5,7 @@ mode (`listrak-harness sync` as a subprocess with DESIGN.md's `cmd:` environment
 from __future__ import annotations
 
 import sqlite3
+import ssl
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ import pytest
 from reference_support import CLI, FIELD, FIELD2, IN_PROCESS, LIST, LIST2, World, contact, seed_list
 
 from harness.reference import ListConfig
+from harness.reference.engine import _tls_context
 
 MODES = [IN_PROCESS, CLI]
 
@@ -256,3 +258,20 @@ def test_the_next_batch_is_built_and_stored_pending_while_segment_answers_the_la
     assert pending_while_first_in_flight == [5000]  # batches one and two, never three at once
     assert pending_rows() == 0
     assert len(world.segment_recorder.bodies()) == 3
+
+
+def test_both_clients_share_one_tls_context_that_loads_a_trust_store_only_for_https(make_world):
+    world = make_world(IN_PROCESS)
+    assert _tls_context(world.config()) is None  # both routed in-process: nothing connects
+
+    plain = _tls_context(world.config(listrak_transport=None, segment_transport=None))
+    assert plain is not None
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0  # trusts nothing: an https connection would fail
+
+    secure = _tls_context(
+        world.config(listrak_transport=None, segment_transport=None, segment_api_url="https://api.segment.io/v1")
+    )
+    assert secure is not None
+    assert secure.verify_mode == ssl.CERT_REQUIRED and secure.check_hostname
+    assert secure.cert_store_stats()["x509_ca"] > 0
