@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import httpx
 from bench.report import Figure, listrak_token
 
 ADDRESSES = 100_000
+ROUNDS = 3
 # Half the addresses on both lists: list 101 holds 1..75,000 (with a profile field), 102 25,001..100,000.
 LISTS = [{"listId": 101, "profileFieldId": 5}, {"listId": 102}]
 
@@ -114,8 +116,9 @@ def _sync(env: dict[str, str]) -> tuple[float, int, dict[str, Any]]:
     return measured["seconds"], measured["peak_rss"], report
 
 
-def _change_one_percent(exports: dict[str, str]) -> int:
-    """Unsubscribe 500 contacts of list 101 and change the profile value of 500 others."""
+def _change_one_percent(exports: dict[str, str], round_no: int = 0) -> int:
+    """Unsubscribe 500 contacts of list 101 and change the profile value of 500 others (a different
+    1,000 for each round)."""
     token = listrak_token(exports)
     changed = 0
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
@@ -123,17 +126,23 @@ def _change_one_percent(exports: dict[str, str]) -> int:
         for n in range(1, 1001):
             if n % 2:
                 body: dict[str, Any] = {
-                    "emailAddress": f"contact{n * 50}@example.com",
+                    "emailAddress": f"contact{n * 50 + 2 * round_no}@example.com",
                     "subscriptionState": "Unsubscribed",
                 }
             else:
                 body = {
-                    "emailAddress": f"contact{n * 50 + 1}@example.com",
-                    "segmentationFieldValues": [{"segmentationFieldId": 5, "value": f"changed-{n}"}],
+                    "emailAddress": f"contact{n * 50 + 1 + 2 * round_no}@example.com",
+                    "segmentationFieldValues": [{"segmentationFieldId": 5, "value": f"changed-{round_no}-{n}"}],
                 }
             client.post(url, json=body).raise_for_status()
             changed += 1
     return changed
+
+
+def _paging(env: dict[str, str]) -> float:
+    """The time to page every contact, measured as the sync is: a whole process, start to end."""
+    argv = [sys.executable, "-m", "bench.measured", sys.executable, "-m", "bench.sync_floor", "0"]
+    return float(json.loads(_run(argv, env).strip().splitlines()[-1])["seconds"])
 
 
 def run() -> list[Figure]:
@@ -153,18 +162,21 @@ def run() -> list[Figure]:
             floor = json.loads(_run([sys.executable, "-m", "bench.sync_floor", str(expected)], env))
             backfill_s, backfill_rss, backfill = _sync(env)
             nochange_s, nochange_rss, nochange = _sync(env)
-            changed = _change_one_percent(exports)
-            onepct_s, onepct_rss, onepct = _sync(env)
-            # The time to page every contact, measured as the sync is: a whole process, start to end.
-            paging = json.loads(
-                _run([sys.executable, "-m", "bench.measured", sys.executable, "-m", "bench.sync_floor", "0"], env)
-                .strip()
-                .splitlines()[-1]
-            )
+            # Three rounds of (1 % change, sync) and of paging, alternating; medians, as one run of
+            # either is at the mercy of the other process on two cores.
+            onepct_runs, paging_runs, onepct_rss = [], [], 0
+            for round_no in range(ROUNDS):
+                changed = _change_one_percent(exports, round_no)
+                seconds, rss, onepct = _sync(env)
+                onepct_runs.append(seconds)
+                onepct_rss = max(onepct_rss, rss)
+                paging_runs.append(_paging(env))
         finally:
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=30)
     peak = max(backfill_rss, nochange_rss, onepct_rss)
+    onepct_s, paging_s = statistics.median(onepct_runs), statistics.median(paging_runs)
+    spread = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(onepct_runs, paging_runs, strict=True))
     return [
         Figure(f"floor: page {floor['contacts']:,} contacts + post {expected:,} messages", floor["seconds"], "s", ""),
         Figure("  of which paging every contact", floor["page_seconds"], "s", ""),
@@ -179,14 +191,15 @@ def run() -> list[Figure]:
             "target 0",
             nochange["messages_sent"] == 0,
         ),
-        Figure(f"sync after {changed:,} changes ({onepct['messages_sent']:,} messages)", onepct_s, "s", ""),
-        Figure("a process that only pages every contact", paging["seconds"], "s", ""),
+        Figure(f"sync after {changed:,} changes ({onepct['messages_sent']:,} messages), median", onepct_s, "s", ""),
+        Figure("a process that only pages every contact, median", paging_s, "s", ""),
+        Figure(f"  rounds (1 % sync / paging, s): {spread}", ROUNDS, "rounds", ""),
         Figure(
             "1 % sync / that paging process (both whole processes)",
-            onepct_s / paging["seconds"],
+            onepct_s / paging_s,
             "x",
             "target <= 1.3",
-            onepct_s / paging["seconds"] <= 1.3,
+            onepct_s / paging_s <= 1.3,
         ),
         Figure(
             "peak RSS of the sync process (max of the three runs)",
