@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 
@@ -52,8 +53,24 @@ def add_sync_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line on stdout")
 
 
+# The sync process's collector. A page is some 10,000 dicts and lists, alive for milliseconds while it
+# is parsed and turned into rows; the default young pass (every 700 allocations) rescans it dozens of
+# times, an eighth of a sync's time. Cycles are rare (a 150,000-contact sync leaves about 2,000 cyclic
+# objects, mostly from start-up), so a pass every 200,000 allocations reclaims them just as surely.
+SYNC_GC_THRESHOLDS = (200_000, 20, 100)
+
+
 def run_sync(args: argparse.Namespace) -> int:
     """Exit 0 when every change was delivered, 1 when some were not, 2 for unusable configuration."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*SYNC_GC_THRESHOLDS)  # for the sync's duration, then as it was (main() may run in-process)
+    try:
+        return _run_sync(args)
+    finally:
+        gc.set_threshold(*previous)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
     try:
         flags = {
             "listrak_client_id": args.listrak_client_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shlex
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from cmd_support import DESIGN_CMD_VARIABLES
 
+import harness.commands.sync as sync_command
 from harness.cli import main
 
 
@@ -154,3 +156,12 @@ def test_a_sync_parses_its_flags_without_loading_the_other_commands() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "--dry-run" in done.stdout
     assert done.stderr.strip() == "['harness.commands.sync']"
+
+
+def test_a_sync_relaxes_the_collector_for_its_duration_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(sync_command, "_run_sync", lambda args: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert main(["sync"]) == 0
+    assert seen == [sync_command.SYNC_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
