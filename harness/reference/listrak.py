@@ -96,6 +96,7 @@ class ListrakClient:
             if response.status_code != 200:
                 raise ListrakError(f"Listrak answered {response.status_code} to GET {path}: {_detail(response)}")
             body = _json(response, f"GET {path}")
+            _release(response)
             return body
 
     def _sender(self, url: str, params: dict[str, Any], token: str) -> Callable[[], httpx.Response]:
@@ -140,6 +141,16 @@ class ListrakClient:
         if self.requests or self.token_refreshes:
             self.token_refreshes += 1
         return token
+
+
+def _release(response: httpx.Response) -> None:
+    """Let the page's body go now rather than at the next collection.
+
+    httpx binds a response and its stream to each other (the stream sets `response.elapsed` when it
+    closes), so every response is a reference cycle holding its body, a few MB for a page of contacts,
+    until the cyclic collector runs; the sync runs that collector rarely (see harness.commands.sync).
+    """
+    response.stream = httpx.ByteStream(b"")
 
 
 def _json(response: httpx.Response, what: str) -> dict[str, Any]:

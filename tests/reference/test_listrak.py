@@ -3,11 +3,15 @@ contacts page by page, and clear errors for what a retry cannot mend."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
+import httpx
 import pytest
 from reference_support import FIELD, LIST, World, contact, seed_list
 
+import harness.reference.listrak as listrak_module
 from harness.reference import ConfigError
 from harness.reference.listrak import ListrakClient, ListrakError
 from harness.reference.retry import Retrying
@@ -109,3 +113,24 @@ def test_an_answer_that_is_not_json_is_a_loud_error(seeded):
     seeded.lr.add_fault({"action": "status", "status": 200, "body": "<html>maintenance</html>", "path": CONTACTS})
     with pytest.raises(ListrakError, match="not JSON"):
         pages(client(seeded))
+
+
+def test_a_page_is_freed_once_parsed_without_waiting_for_the_cyclic_collector(seeded, monkeypatch):
+    # httpx ties each response and its stream to each other; the sync's collector runs rarely, so the
+    # client must release the body itself or every page would stay in memory until a pass.
+    parsed: list[weakref.ref[httpx.Response]] = []
+    real_json = listrak_module._json
+
+    def remember(response: httpx.Response, what: str) -> dict[str, Any]:
+        parsed.append(weakref.ref(response))
+        return real_json(response, what)
+
+    monkeypatch.setattr(listrak_module, "_json", remember)
+    plain = client(seeded, listrak_transport=seeded.lr.transport())  # no recorder keeping responses
+    gc.disable()
+    try:
+        found = pages(plain)
+        assert len(parsed) >= len(found) == 3
+        assert [ref() for ref in parsed[-len(found) :]] == [None] * len(found)
+    finally:
+        gc.enable()
