@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from queue import Queue
@@ -116,17 +116,22 @@ class Change(NamedTuple):
 class Recorder:
     """What `StateStore.recording` hands the caller: queue a page of observations, or a list's diff."""
 
-    def __init__(self, work: Queue[tuple[str, object] | None]) -> None:
+    def __init__(self, store: StateStore, work: Queue[Callable[[], None] | None]) -> None:
+        self._store = store
         self._work = work
         self.changes: dict[int, int] = {}  # list id -> changes found, filled in as the writer gets there
 
     def __call__(self, rows: list[tuple[int, str, int, str, str | None]]) -> None:
         """Store a page of observations: (list id, address, subscribed 0/1, user id or '', unsubscribe method)."""
-        self._work.put(("rows", rows))
+        self._work.put(lambda: self._store.record_seen(rows))
 
     def diff(self, list_id: int) -> None:
         """Work out `list_id`'s changes once every observation queued before this is stored."""
-        self._work.put(("diff", list_id))
+
+        def count() -> None:
+            self.changes[list_id] = self._store.diff(list_id)
+
+        self._work.put(count)
 
 
 class StateStore:
@@ -218,23 +223,17 @@ class StateStore:
         asked for. The store must not be used otherwise until the block ends; leaving it waits for all
         of it and raises what the writer raised; `Recorder.changes` then holds each list's count.
         """
-        work: Queue[tuple[str, object] | None] = Queue(maxsize=4)
-        recorder = Recorder(work)
+        work: Queue[Callable[[], None] | None] = Queue(maxsize=4)
+        recorder = Recorder(self, work)
         failed: list[BaseException] = []
 
         def write() -> None:
             while (task := work.get()) is not None:
-                if failed:
-                    continue
-                kind, payload = task
-                try:
-                    if kind == "rows":
-                        self.record_seen(payload)  # type: ignore[arg-type]
-                    else:
-                        assert isinstance(payload, int)
-                        recorder.changes[payload] = self.diff(payload)
-                except BaseException as exc:  # raised in the caller when the block ends
-                    failed.append(exc)
+                if not failed:
+                    try:
+                        task()
+                    except BaseException as exc:  # raised in the caller when the block ends
+                        failed.append(exc)
 
         writer = threading.Thread(target=write, name="sync-state-writer", daemon=True)
         writer.start()
