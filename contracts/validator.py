@@ -460,8 +460,11 @@ _SUBSCHEMA_KEYWORDS: Final = frozenset(
         "unevaluatedItems",
         "unevaluatedProperties",
         "properties",
+        "contentSchema",
     }
 )
+# References this walk does not follow: a contract using them keeps the engine's callback for every format.
+_UNFOLLOWED_REFS: Final = frozenset({"$dynamicRef", "$recursiveRef"})
 
 
 def _top_level_formats(document: Schema, by_uri: Mapping[str, Schema]) -> dict[str, str] | None:
@@ -484,6 +487,8 @@ def _top_level_formats(document: Schema, by_uri: Mapping[str, Schema]) -> dict[s
             if deep or prop is None or node["format"] != "date-time":
                 return False
             sites[prop] = node["format"]
+        if not _UNFOLLOWED_REFS.isdisjoint(node):
+            return False
         ref = node.get("$ref")
         if isinstance(ref, str):
             uri, fragment = urldefrag(urljoin(base, ref))

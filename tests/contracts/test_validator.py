@@ -461,6 +461,8 @@ def test_every_shipped_message_contract_checks_its_date_times_at_the_top_level()
         {"properties": {"at": {"format": "email"}}},
         # on the root itself
         {"format": "date-time"},
+        # behind a reference the walk does not follow
+        {"properties": {"at": {"$dynamicRef": "#when"}}, "$defs": {"when": {"$dynamicAnchor": "when"}}},
     ],
 )
 def test_a_format_anywhere_else_keeps_the_engine_callback(schema: dict[str, Any]) -> None:
