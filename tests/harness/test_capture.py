@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from histories_support import LIFECYCLE, LISTS, ONE_SYNC
 from hypothesis import HealthCheck, given, settings
 
 from fake_segment.server import FakeSegment
@@ -23,62 +24,15 @@ from harness.capture import (
 )
 from harness.checker import Finding, failing, iter_findings
 from harness.history import (
-    AddField,
     AdvanceClock,
-    ClearField,
-    CreateList,
     History,
     InjectFault,
-    Integrate,
-    RemoveIntegration,
-    Resubscribe,
-    SetField,
     Step,
-    Subscribe,
     Sync,
-    Unsubscribe,
 )
 from harness.impls import parse_impl
 from harness.replay import Run, replay
 from harness.strategies import histories
-
-LIFECYCLE: tuple[Step, ...] = (
-    CreateList(7, "Newsletter"),
-    AddField(7, 5, "CustomerId"),
-    Subscribe(7, "Ann@X.io", {5: "u1"}),
-    Subscribe(7, "bob@x.io"),
-    Integrate(7, 5),
-    Sync(),
-    Unsubscribe(7, "Ann@X.io"),
-    SetField(7, "bob@x.io", 5, "u2"),
-    Sync(),
-    Resubscribe(7, "Ann@X.io"),
-    Sync(),
-)
-# Two lists, a value cleared, a list integrated late and one removed, the clock moved between syncs.
-LISTS: tuple[Step, ...] = (
-    CreateList(7),
-    AddField(7, 5),
-    CreateList(8),
-    CreateList(9),
-    Subscribe(7, "a+tag@Example.ORG", {5: "42"}),
-    Subscribe(7, "b@x.io", {5: "42"}),
-    Subscribe(8, "a+tag@Example.ORG"),
-    Subscribe(9, "c@x.io"),
-    Integrate(7, 5),
-    Integrate(8),
-    Sync(),
-    ClearField(7, "b@x.io", 5),
-    Unsubscribe(8, "a+tag@Example.ORG"),
-    Integrate(9),
-    AdvanceClock(4000),
-    Sync(),
-    RemoveIntegration(8),
-    SetField(7, "a+tag@Example.ORG", 5, " 12 "),
-    Resubscribe(8, "a+tag@Example.ORG"),
-    Sync(),
-)
-ONE_SYNC: tuple[Step, ...] = (CreateList(7), Subscribe(7, "a@x.io"), Integrate(7), Sync())
 
 
 def _stream(run: Run) -> list[str]:

@@ -8,20 +8,18 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from histories_support import LIFECYCLE, LISTS
 from hypothesis import HealthCheck, given, settings
 
 from harness.checker import CHECKED_RULES, Finding, check, coverage, failing, iter_findings
 from harness.history import (
     REVISIONS,
     AddField,
-    AdvanceClock,
-    ClearField,
     CreateList,
     History,
     InjectFault,
     Integrate,
     RemoveIntegration,
-    Resubscribe,
     SetField,
     Step,
     Subscribe,
@@ -33,43 +31,6 @@ from harness.replay import replay
 from harness.rules import get_rule
 from harness.strategies import histories
 
-# Subscribe, unsubscribe, a value change and a resubscribe, each seen by a sync.
-LIFECYCLE: tuple[Step, ...] = (
-    CreateList(7, "Newsletter"),
-    AddField(7, 5, "CustomerId"),
-    Subscribe(7, "Ann@X.io", {5: "u1"}),
-    Subscribe(7, "bob@x.io"),
-    Integrate(7, 5),
-    Sync(),
-    Unsubscribe(7, "Ann@X.io"),
-    SetField(7, "bob@x.io", 5, "u2"),
-    Sync(),
-    Resubscribe(7, "Ann@X.io"),
-    Sync(),
-)
-# Two lists (one without a userId field), a shared value, a value cleared, a list integrated late and one removed.
-LISTS: tuple[Step, ...] = (
-    CreateList(7),
-    AddField(7, 5),
-    CreateList(8),
-    CreateList(9),
-    Subscribe(7, "a+tag@Example.ORG", {5: "42"}),
-    Subscribe(7, "b@x.io", {5: "42"}),
-    Subscribe(8, "a+tag@Example.ORG"),
-    Subscribe(9, "c@x.io"),
-    Integrate(7, 5),
-    Integrate(8),
-    Sync(),
-    ClearField(7, "b@x.io", 5),
-    Unsubscribe(8, "a+tag@Example.ORG"),
-    Integrate(9),
-    AdvanceClock(4000),
-    Sync(),
-    RemoveIntegration(8),
-    SetField(7, "a+tag@Example.ORG", 5, " 12 "),
-    Resubscribe(8, "a+tag@Example.ORG"),
-    Sync(),
-)
 # A value set, changed and set back between syncs; an address with the same letters on two lists.
 VALUES: tuple[Step, ...] = (
     CreateList(7),

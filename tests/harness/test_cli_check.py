@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from histories_support import LIFECYCLE as SHARED_LIFECYCLE
+from histories_support import ONE_SYNC as SHARED_ONE_SYNC
 from segment_support import post
 
 from fake_segment.server import FakeSegment
@@ -15,36 +17,15 @@ from harness.capture import NOT_EXERCISED
 from harness.checker import HAZARDS
 from harness.cli import main
 from harness.history import (
-    AddField,
-    CreateList,
     History,
-    Integrate,
-    Resubscribe,
-    SetField,
-    Subscribe,
     Sync,
-    Unsubscribe,
 )
 from harness.impls import parse_impl
 from harness.replay import Run, replay
 
 OMIT = "python:broken_syncs:omit_removal"
-LIFECYCLE = History(
-    (
-        CreateList(7, "Newsletter"),
-        AddField(7, 5, "CustomerId"),
-        Subscribe(7, "Ann@X.io", {5: "u1"}),
-        Subscribe(7, "bob@x.io"),
-        Integrate(7, 5),
-        Sync(),
-        Unsubscribe(7, "Ann@X.io"),
-        SetField(7, "bob@x.io", 5, "u2"),
-        Sync(),
-        Resubscribe(7, "Ann@X.io"),
-        Sync(),
-    )
-)
-ONE_SYNC = History((CreateList(7), Subscribe(7, "a@x.io"), Integrate(7), Sync()))
+LIFECYCLE = History(SHARED_LIFECYCLE)
+ONE_SYNC = History(SHARED_ONE_SYNC)
 NOT_EXERCISED_LINE = (
     "Not exercised: write-key, limits, retry-after, token-refresh, because a captured stream has no requests, "
     "only the messages they carried."
