@@ -17,8 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.commands.conform import format_findings, write_reports
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
+from harness.commands.conform import format_findings
+from harness.commands.shared import (
+    CommandError,
+    add_report_options,
+    finish_single_run,
+    load_history,
+    one_line,
+    usage_error,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from harness.capture import Capture
@@ -77,7 +85,6 @@ def run_check(args: argparse.Namespace) -> int:
     """Attribute, rebuild and judge; 0 conforms, 1 violations, 2 for an unusable history or stream."""
     from harness.capture import CaptureError, build_run
     from harness.checker import failing, iter_findings
-    from harness.conform import single_run_result
     from harness.history import Sync
 
     try:
@@ -143,20 +150,7 @@ def run_check(args: argparse.Namespace) -> int:
         # The findings name applied messages by number (seq); this maps each to its line of the stream.
         "lines": {str(seq): line for seq, line in captured.lines.items()},
     }
-    result = single_run_result(args.history, run, findings, exercised)
-    status = write_reports(
-        result,
-        report_json=args.report_json,
-        document=document,
-        junit=args.junit,
-        html=args.html,
-        seconds=seconds,
-        timestamp=started,
-        command="check",
-    )
-    if status is not None:
-        return status
-    return 1 if bad else 0
+    return finish_single_run("check", args, run, findings, exercised, document, seconds=seconds, started=started)
 
 
 def _read(messages: str, syncs: int, last_sync: bool) -> Capture:

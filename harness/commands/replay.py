@@ -10,13 +10,17 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from harness.commands.conform import format_findings, write_reports
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
-
-if TYPE_CHECKING:
-    pass
+from harness.commands.conform import format_findings
+from harness.commands.shared import (
+    CommandError,
+    add_report_options,
+    finish_single_run,
+    load_history,
+    one_line,
+    usage_error,
+    verdict,
+)
 
 __all__ = ["add_replay_parser", "run_replay"]
 
@@ -41,8 +45,7 @@ def add_replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay and judge; 0 conforms, 1 violations, 2 for an unreadable history or a bad IMPL."""
-    from harness.checker import iter_findings
-    from harness.conform import failing, single_run_result
+    from harness.checker import failing, iter_findings
     from harness.history import HistoryError
     from harness.impls import ImplError, parse_impl
     from harness.replay import ReplayError, replay
@@ -76,20 +79,7 @@ def run_replay(args: argparse.Namespace) -> int:
         "history": str(args.history),
         "findings": [f.to_json() for f in findings],
     }
-    result = single_run_result(args.history, run, findings, exercised)
-    status = write_reports(
-        result,
-        report_json=args.report_json,
-        document=document,
-        junit=args.junit,
-        html=args.html,
-        seconds=seconds,
-        timestamp=started,
-        command="replay",
-    )
-    if status is not None:
-        return status
-    return 1 if bad else 0
+    return finish_single_run("replay", args, run, findings, exercised, document, seconds=seconds, started=started)
 
 
 def _error(message: str) -> int:

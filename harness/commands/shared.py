@@ -6,13 +6,25 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections import Counter
+    from datetime import datetime
+
     from harness.checker import Finding
     from harness.history import History
+    from harness.replay import Run
 
-__all__ = ["CommandError", "add_report_options", "load_history", "one_line", "usage_error", "verdict"]
+__all__ = [
+    "CommandError",
+    "add_report_options",
+    "finish_single_run",
+    "load_history",
+    "one_line",
+    "usage_error",
+    "verdict",
+]
 
 
 class CommandError(Exception):
@@ -61,3 +73,35 @@ def verdict(failing: list[Finding]) -> str:
     if failing:
         return f"FAILED: {', '.join(sorted({f.rule for f in failing}))} violated"
     return "OK: no rule violated"
+
+
+def finish_single_run(
+    command: str,
+    args: argparse.Namespace,
+    run: Run,
+    findings: list[Finding],
+    exercised: Counter[str],
+    document: dict[str, Any],
+    *,
+    seconds: float,
+    started: datetime,
+) -> int:
+    """Write the reports asked for of one judged run (`replay`, `check`) and give the exit status:
+    2 when a report could not be written, 1 when a rule was violated, else 0."""
+    from harness.checker import failing
+    from harness.commands.conform import write_reports
+    from harness.conform import single_run_result
+
+    status = write_reports(
+        single_run_result(args.history, run, findings, exercised),
+        report_json=args.report_json,
+        document=document,
+        junit=args.junit,
+        html=args.html,
+        seconds=seconds,
+        timestamp=started,
+        command=command,
+    )
+    if status is not None:
+        return status
+    return 1 if failing(findings) else 0

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from histories_support import LIFECYCLE
 
-from harness.checker import Finding
-from harness.commands.shared import CommandError, add_report_options, load_history, one_line, usage_error, verdict
+from harness.checker import Finding, iter_findings
+from harness.commands.shared import (
+    CommandError,
+    add_report_options,
+    finish_single_run,
+    load_history,
+    one_line,
+    usage_error,
+    verdict,
+)
 from harness.history import CreateList, History, Sync
+from harness.impls import parse_impl
+from harness.replay import replay
 
 
 def test_report_options_are_the_same_three_paths_everywhere() -> None:
@@ -45,3 +59,23 @@ def test_the_verdict_names_each_violated_rule_once_in_order() -> None:
 
 def _finding(rule: str) -> Finding:
     return Finding(rule, "2023-07-13", "quote", 0, (), (), "expected", "seen", "why")
+
+
+def test_a_single_run_is_reported_and_its_exit_status_says_whether_a_rule_failed(tmp_path: Path) -> None:
+    history = History(LIFECYCLE)
+    run = replay(history, parse_impl("reference"))
+    exercised: Counter[str] = Counter()
+    findings = list(iter_findings(run, exercised))
+    report = tmp_path / "r.json"
+    args = argparse.Namespace(history=tmp_path / "h.json", report_json=report, junit=None, html=None)
+    when = datetime.now(UTC)
+
+    assert finish_single_run("replay", args, run, findings, exercised, {"ok": True}, seconds=0.1, started=when) == 0
+    assert json.loads(report.read_text()) == {"ok": True}
+
+    broken = [*findings, _finding("unsubscribed-trait-removed")]
+    assert finish_single_run("replay", args, run, broken, exercised, {}, seconds=0.1, started=when) == 1
+
+    (tmp_path / "a-file").write_text("")
+    args.report_json = tmp_path / "a-file" / "r.json"  # a file where a directory should be: cannot write
+    assert finish_single_run("replay", args, run, findings, exercised, {}, seconds=0.1, started=when) == 2
