@@ -13,9 +13,6 @@ from harness.rules import REVISIONS
 __all__ = ["main"]
 
 
-COMMANDS = ("serve", "sync", "validate", "rules", "conform", "replay", "check")
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole CLI, or with `only` one command's parser: `sync` runs from cron and as every step of a cmd:
     campaign, and need not load the conformance commands' modules to parse its flags."""
@@ -56,6 +53,7 @@ _ADD_PARSER: dict[str, Callable[[argparse._SubParsersAction[argparse.ArgumentPar
     "replay": _lazy("harness.commands.replay", "add_replay_parser"),
     "check": _lazy("harness.commands.check", "add_check_parser"),
 }
+COMMANDS = tuple(_ADD_PARSER)  # in the order `--help` lists them
 
 
 def main(argv: Sequence[str] | None = None) -> int:

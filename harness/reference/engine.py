@@ -169,11 +169,7 @@ def _rows(
 def _value(contact: dict[str, Any], field_id: int | None) -> str:
     if field_id is None:
         return ""
-    values = contact.get("segmentationFieldValues")
-    if values and type(first := values[0]) is dict and first.get("segmentationFieldId") == field_id:
-        found = first.get("value")  # the usual case: only the asked-for field comes back
-        return found if type(found) is str else ""
-    for value in values or ():
+    for value in contact.get("segmentationFieldValues") or ():
         if type(value) is dict and value.get("segmentationFieldId") == field_id:
             found = value.get("value")
             return found if type(found) is str else ""
