@@ -20,7 +20,7 @@ from typing import IO, Any, Literal
 
 from contracts.validator import default_validator
 from fake_segment.decoding import BATCH_LIMIT, MESSAGE_LIMIT, decode_json, read_body
-from fake_segment.dedupe import DedupeWindow, Seen
+from fake_segment.dedupe import Arrivals, DedupeWindow, content_differs
 from fake_segment.exceptions import BadRequest, NotFound
 from fake_segment.ingest import Enricher, discard_reason, expand, write_key_from
 from fake_segment.models import MESSAGE_TYPES, Discard, Settings, StoredMessage
@@ -72,7 +72,8 @@ class SegmentBackend:
         self._partitions: dict[str, Partition] = {}
         self._log: deque[StoredMessage] = deque()
         self._discards: deque[Discard] = deque()
-        self._dedupe = DedupeWindow(self.settings.dedupe_window_s)
+        self._arrivals = Arrivals()
+        self._dedupe = DedupeWindow(self.settings.dedupe_window_s, self._arrivals)
         self._seq = 0
         self._discard_seq = 0
         self._ids = itertools.count(1)
@@ -117,16 +118,18 @@ class SegmentBackend:
             detail = "The write key is not one of the fake's configured write keys; Segment drops its events."
             dropped.extend(("unknown_write_key", detail, m) for m in expanded.items)
             return ReadRequest(write_key, received, received_at, messages, dropped)
-        batch_sent = expanded.sent_at
-        enricher = Enricher(now, received_at)
-        spec_findings = default_validator().findings
+        kept = []
         for message in expanded.items:
             reason = discard_reason(message)
-            if reason is not None:
+            if reason is None:
+                kept.append(message)
+            else:
                 dropped.append((reason[0], reason[1], message))
-                continue
-            found = spec_findings(message)
-            violations = tuple(found) if found else ()
+        # Judged as sent, before Segment's fields are added; all at once, as most batches are valid.
+        found = default_validator().findings_of_each(kept)
+        batch_sent = expanded.sent_at
+        enricher = Enricher(now, received_at)
+        for message, violations in zip(kept, found, strict=True):
             sent = message.get("sentAt")
             if sent is None and batch_sent is not None:
                 sent = message["sentAt"] = batch_sent
@@ -151,6 +154,7 @@ class SegmentBackend:
             first_seen = window.first
             remember = window.remember
             seq = self._seq
+            self._arrivals.add(seq + 1, received, write_key)
             try:
                 for message, violations in request.messages:
                     message_id = message.get("messageId")
@@ -159,11 +163,11 @@ class SegmentBackend:
                     else:
                         first = first_seen(message_id, received)
                         if first is not None:
-                            self._discard_duplicate(write_key, message, first, window, request)
+                            self._discard_duplicate(write_key, message, first, request)
                             continue
                     seq += 1
                     stored = StoredMessage(seq, write_key, message, received, violations)
-                    remember(message_id, stored)
+                    remember(message_id, seq)
                     log.append(stored)
                     kept.append(stored)
                     profile(seq, message)
@@ -177,21 +181,21 @@ class SegmentBackend:
         self,
         write_key: str,
         message: dict[str, Any],
-        first: StoredMessage | Seen,
-        window: DedupeWindow,
+        first: int,
         request: ReadRequest,
     ) -> None:
-        differs = window.content_differs(first, message)
+        held = self._stored(first)
+        differs = content_differs(held.message if held is not None else None, message)
         if differs is None:
             how = " (since evicted from the log, so whether the content differed is unknown)"
         else:
             how = " with different content" if differs else " with the same content"
         detail = (
-            f"messageId {message['messageId']!r} was first seen as message {first.seq}{how}; "
+            f"messageId {message['messageId']!r} was first seen as message {first}{how}; "
             "Segment drops a repeat within 24 hours."
         )
         discard = self._discard(write_key, "duplicate", detail, message, request)
-        discard.duplicate_of = first.seq
+        discard.duplicate_of = first
         discard.content_differs = differs
 
     def _discard(self, write_key: str | None, reason: str, detail: str, message: Any, request: ReadRequest) -> Discard:
@@ -203,27 +207,38 @@ class SegmentBackend:
         return discard
 
     def _evict_oldest(self, count: int) -> None:
-        """Retention: drop the `count` oldest messages from the log, their partitions and the dedupe entries."""
+        """Retention: drop the `count` oldest messages from the log and their partitions.
+
+        The dedupe window holds seqs, not messages, so it needs no word of this.
+        """
         log = self._log
         partitions = self._partitions
-        shared = self._dedupe
         for _ in range(count):
             stored = log.popleft()
             partition = partitions.get(stored.write_key)
-            if partition is None:
-                shared.forget_message(stored)
-                continue
-            kept = partition.messages
-            if kept and kept[0] is stored:
-                kept.popleft()
-            (partition.dedupe if partition.dedupe is not None else shared).forget_message(stored)
+            if partition is not None:
+                kept = partition.messages
+                if kept and kept[0] is stored:
+                    kept.popleft()
+
+    def _stored(self, seq: int) -> StoredMessage | None:
+        """The retained message numbered `seq`, if the log still holds it (the log is in seq order)."""
+        log = self._log
+        low, high = 0, len(log)
+        while low < high:
+            middle = (low + high) // 2
+            if log[middle].seq < seq:
+                low = middle + 1
+            else:
+                high = middle
+        return log[low] if low < len(log) and log[low].seq == seq else None
 
     def _partition(self, write_key: str) -> Partition:
         partition = self._partitions.get(write_key)
         if partition is None:
             partition = Partition(write_key)
             if self.settings.dedupe_scope == "write_key":
-                partition.dedupe = DedupeWindow(self.settings.dedupe_window_s)
+                partition.dedupe = DedupeWindow(self.settings.dedupe_window_s, self._arrivals)
             self._partitions[write_key] = partition
         return partition
 
@@ -334,7 +349,8 @@ class SegmentBackend:
                 self._partitions.clear()
                 self._log.clear()
                 self._discards.clear()
-                self._dedupe = DedupeWindow(self.settings.dedupe_window_s)
+                self._arrivals = Arrivals()
+                self._dedupe = DedupeWindow(self.settings.dedupe_window_s, self._arrivals)
                 self.faults.reset()
                 # A fake emptied whole numbers as a fresh one does (partial resets keep counting).
                 self._seq = self._discard_seq = 0
@@ -366,10 +382,11 @@ class SegmentBackend:
                     raise BadRequest(f"dedupeScope must be 'global' or 'write_key', saw {dedupe_scope!r}.")
                 if dedupe_scope != self.settings.dedupe_scope:
                     self.settings.dedupe_scope = dedupe_scope  # type: ignore[assignment]
-                    self._dedupe = DedupeWindow(self.settings.dedupe_window_s)
+                    window_s = self.settings.dedupe_window_s
+                    self._dedupe = DedupeWindow(window_s, self._arrivals)
                     for partition in self._partitions.values():
                         scoped = dedupe_scope == "write_key"
-                        partition.dedupe = DedupeWindow(self.settings.dedupe_window_s) if scoped else None
+                        partition.dedupe = DedupeWindow(window_s, self._arrivals) if scoped else None
             if write_keys is not False:
                 if write_keys is None:
                     self.settings.write_keys = None

@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 MAX_BATCH_EVENTS = 2500
+_NO_TRAITS_OR_OBJECT = (type(None), dict)
+# Calls with no drop rule of their own (alias reads previousId as its userId; track needs an event).
+_NO_EXTRA_RULES = frozenset({"identify", "page", "screen", "group"})
 
 
 def write_key_from(authorization: str | None, body: Any) -> str:
@@ -124,6 +127,14 @@ def discard_reason(message: dict[str, Any]) -> tuple[str, str] | None:
     user_id = message.get("userId")
     anonymous_id = message.get("anonymousId")
     kind = message["type"]
+    if (
+        anonymous_id.__class__ is str
+        and anonymous_id
+        and (user_id is None or (user_id.__class__ is str and user_id))
+        and message.get("traits").__class__ in _NO_TRAITS_OR_OBJECT
+        and kind in _NO_EXTRA_RULES
+    ):
+        return None  # the common case, decided without building any message text
     if kind == "alias":
         user_id = user_id if user_id is not None else message.get("previousId")
     if user_id is None and anonymous_id is None:

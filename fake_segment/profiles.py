@@ -215,6 +215,9 @@ class ProfileStore:
         if node is None and previous_id is None:
             # A new person: one value per id type fits every limit (each is at least 1).
             node = self._create(seq, user_id, email, anon_id)
+            if kind == "identify":
+                self._apply_identify_traits(node, seq, traits or {}, anon_id, user_id, fresh=True)
+            return
         elif (
             node is None
             or (previous_id is not None and by_previous is not node)
@@ -250,13 +253,15 @@ class ProfileStore:
         traits: dict[str, Any],
         anon_id: str | None,
         user_id: str | None,
+        fresh: bool = False,
     ) -> None:
+        """`fresh`: `node` was created for this very message, holding `anon_id` if there is one."""
         node_done = False
         set_count = 0
         if anon_id is not None:
             view = self._anon_views.get(anon_id)
             if view is None:
-                if not node.traits and not node.shared and self._by_anon.get(anon_id) is node:
+                if fresh or (not node.traits and not node.shared and self._by_anon.get(anon_id) is node):
                     # The view and the profile start equal and take this same message: one dict serves both.
                     # Only the profile holding the anonymousId may share: `owner` below relies on it.
                     view = node.traits
@@ -297,13 +302,17 @@ class ProfileStore:
         node.tseq = seqs
 
     def _create(self, seq: int, user_id: str | None, email: str | None, anon_id: str | None) -> _Node:
-        flat: tuple[str, ...] = ()
-        if user_id is not None:
-            flat += (USER_ID, user_id)
-        if email is not None:
-            flat += (EMAIL, email)
-        if anon_id is not None:
-            flat += (ANONYMOUS_ID, anon_id)
+        flat: tuple[str, ...]
+        if user_id is None and email is not None and anon_id is not None:
+            flat = (EMAIL, email, ANONYMOUS_ID, anon_id)  # the Listrak sync's shape, built in one go
+        else:
+            flat = ()
+            if user_id is not None:
+                flat += (USER_ID, user_id)
+            if email is not None:
+                flat += (EMAIL, email)
+            if anon_id is not None:
+                flat += (ANONYMOUS_ID, anon_id)
         node = _Node(len(self._nodes) + 1, flat, {}, seq, seq)
         self._nodes.append(node)
         if user_id is not None:

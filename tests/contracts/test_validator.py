@@ -490,3 +490,44 @@ def test_a_nested_date_time_is_still_checked_by_the_callback() -> None:
     check = _compiled(_tiny_contract(properties={"context": {"properties": {"at": {"format": "date-time"}}}}))
     assert check({"context": {"at": "2024-01-02T03:04:05Z"}})
     assert not check({"context": {"at": "yesterday"}})
+
+
+# findings_of_each: messages judged together must get exactly what each gets alone.
+
+
+NOT_MESSAGES = st.sampled_from([7, [], {"type": 5}, {"type": "nah"}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(valid_messages() | mutated_messages() | NOT_MESSAGES, max_size=8))
+def test_findings_of_each_is_findings_of_every_message_in_order(messages: list[Any]) -> None:
+    validator = default_validator()
+    assert validator.findings_of_each(messages) == [tuple(validator.findings(m)) for m in messages]
+
+
+def test_findings_of_each_explains_only_the_messages_that_break_their_contract() -> None:
+    good = {"type": "identify", "userId": "u", "timestamp": "2024-01-02T03:04:05Z"}
+    late = {**good, "timestamp": "2024-02-30T03:04:05Z"}  # passes the engine, fails the date check
+    event = {"type": "track", "userId": "u", "event": "E", "timestamp": "2024-01-02T03:04:05Z"}
+    found = default_validator().findings_of_each([good, late, event, good])
+    assert [len(f) for f in found] == [0, 1, 0, 0]
+    assert found[1][0].path == "$.timestamp"
+
+
+def test_a_list_check_checks_each_distinct_date_time_once_and_every_item() -> None:
+    document = _tiny_contract(type="object", properties={"at": {"type": "string", "format": "date-time"}})
+    registry = jsonschema_rs.Registry([(document["$id"], document)])
+    check_many = _compile_fast(document, registry, {document["$id"]: document}, many=True)
+    same = {"at": "2024-01-02T03:04:05Z"}
+    assert check_many([same, dict(same), {}])
+    assert not check_many([same, {"at": "2024-02-30T03:04:05Z"}])
+    assert not check_many([same, {"at": 5}])
+    assert check_many([])
+
+
+def test_a_list_check_of_a_contract_with_a_nested_date_time_keeps_the_callback() -> None:
+    document = _tiny_contract(properties={"context": {"properties": {"at": {"format": "date-time"}}}})
+    registry = jsonschema_rs.Registry([(document["$id"], document)])
+    check_many = _compile_fast(document, registry, {document["$id"]: document}, many=True)
+    assert check_many([{"context": {"at": "2024-01-02T03:04:05Z"}}])
+    assert not check_many([{"context": {}}, {"context": {"at": "yesterday"}}])

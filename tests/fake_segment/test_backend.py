@@ -60,6 +60,24 @@ def test_reset_of_one_write_key_keeps_the_others_and_their_dedupe(backend: Segme
     assert [d.reason for d in backend.discards()] == ["duplicate"]
 
 
+def test_a_repeat_is_compared_with_the_first_message_the_log_still_holds(backend: SegmentBackend) -> None:
+    one, two = "Basic b25lOg==", "Basic dHdvOg=="
+    for i in range(6):  # interleaved keys, so a reset of one leaves gaps in the log's seqs
+        m = {**identify(f"c{i}@x.io"), "messageId": f"m{i}"}
+        backend.ingest("batch", body(m), authorization=one if i % 2 else two)
+    backend.reset("one")
+    assert [m.seq for m in backend.messages()] == [1, 3, 5]
+    same = {**identify("c4@x.io"), "messageId": "m4", "timestamp": "2030-01-01T00:00:00Z"}
+    changed = {**identify("c2@x.io", L=True), "messageId": "m2"}
+    within = {**identify("c9@x.io"), "messageId": "m9"}
+    backend.ingest("batch", body(same, changed, within, {**within, "userId": "u"}), authorization=two)
+    assert [(d.duplicate_of, d.content_differs) for d in backend.discards(reason="duplicate")] == [
+        (5, False),
+        (3, True),
+        (7, True),  # a repeat inside the very batch that brought the first
+    ]
+
+
 def test_a_whole_reset_numbers_messages_from_one_again(backend: SegmentBackend) -> None:
     backend.ingest("batch", body(identify("a@x.io"), {"type": "identify"}), authorization=AUTH)
     assert [m.seq for m in backend.messages()] == [1] and [d.seq for d in backend.discards()] == [1]

@@ -1,59 +1,87 @@
-"""The messageId window: first message wins for 24 hours; evicted messages are still deduped."""
+"""The messageId window: first message wins for 24 hours; ids are kept as seqs, arrivals per request."""
 
 from __future__ import annotations
 
-from fake_segment.dedupe import DedupeWindow, content_of
-from fake_segment.models import StoredMessage
-
-
-def stored(seq: int, message: dict, received: float = 0.0, write_key: str = "wk") -> StoredMessage:
-    return StoredMessage(seq, write_key, message, received)
-
+from fake_segment.dedupe import Arrivals, DedupeWindow, content_differs, content_of
 
 MESSAGE = {"type": "identify", "messageId": "m1", "userId": "u", "timestamp": "2024-01-01T00:00:00Z"}
 
 
+def window_with(*rows: tuple[int, float, str], window_s: float = 100.0) -> DedupeWindow:
+    arrivals = Arrivals()
+    for first_seq, received, write_key in rows:
+        arrivals.add(first_seq, received, write_key)
+    return DedupeWindow(window_s, arrivals)
+
+
 def test_a_seen_id_is_found_inside_the_window_and_forgotten_after() -> None:
-    window = DedupeWindow(100.0)
-    first = stored(1, MESSAGE, received=10.0)
-    window.remember("m1", first)
-    assert window.first("m1", 109.9) is first
+    window = window_with((1, 10.0, "wk"))
+    window.remember("m1", 1)
+    assert window.first("m1", 109.9) == 1
     assert window.first("m1", 110.0) is None
     assert window.first("m2", 50.0) is None
 
 
-def test_expired_entries_are_swept_out_of_memory() -> None:
-    window = DedupeWindow(100.0)
+def test_each_seq_takes_the_time_of_the_request_it_arrived_in() -> None:
+    window = window_with((1, 10.0, "wk"), (4, 50.0, "wk"))
+    window.remember("m3", 3)
+    window.remember("m4", 4)
+    assert window.first("m3", 109.0) == 3 and window.first("m4", 109.0) == 4
+    assert window.first("m3", 110.0) is None  # arrived at 10.0 with the first request
+    assert window.first("m4", 149.9) == 4
+
+
+def test_a_request_that_applied_nothing_leaves_a_row_the_next_one_overrides() -> None:
+    # Both rows start at seq 5: the first request's messages were all duplicates.
+    window = window_with((5, 10.0, "a"), (5, 90.0, "b"))
+    window.remember("m5", 5)
+    assert window.first("m5", 150.0) == 5
+    window.drop_write_key("b")
+    assert window.first("m5", 150.0) is None
+
+
+def test_expired_entries_and_rows_are_swept_out_of_memory() -> None:
+    window = window_with(*((i, float(i), "wk") for i in range(50)))
     for i in range(50):
-        window.remember(f"m{i}", stored(i, MESSAGE, received=float(i)))
+        window.remember(f"m{i}", i)
     window.first("x", 10_000.0)
     assert len(window) == 0
+    assert len(window.arrivals) == 0
+
+
+def test_a_sweep_keeps_live_entries_and_the_rows_they_need() -> None:
+    window = window_with((1, 0.0, "wk"), (2, 60.0, "wk"))
+    window.remember("old", 1)
+    window.remember("new", 2)
+    window.first("x", 120.0)
+    assert len(window) == 1 and len(window.arrivals) == 1
+    assert window.first("new", 120.0) == 2
+
+
+def test_a_pruned_row_reads_as_expired() -> None:
+    arrivals = Arrivals()
+    arrivals.add(1, 0.0, "wk")
+    arrivals.add(10, 500.0, "wk")
+    arrivals.prune(before=100.0)
+    assert arrivals.of(3) is None
+    assert arrivals.of(12) == (500.0, "wk")
 
 
 def test_clock_fields_do_not_count_as_content() -> None:
     retry = {**MESSAGE, "timestamp": "2030-01-01T00:00:00Z", "sentAt": "x", "receivedAt": "y"}
     assert content_of(retry) == content_of(MESSAGE)
-    window = DedupeWindow(100.0)
-    first = stored(1, MESSAGE)
-    assert not window.content_differs(first, retry)
-    assert window.content_differs(first, {**MESSAGE, "userId": "other"})
+    assert content_differs(MESSAGE, retry) is False
+    assert content_differs(MESSAGE, {**MESSAGE, "userId": "other"}) is True
 
 
-def test_an_evicted_message_is_still_deduped_but_the_comparison_is_unknown() -> None:
-    window = DedupeWindow(100.0)
-    first = stored(1, dict(MESSAGE))
-    window.remember("m1", first)
-    window.forget_message(first)
-    entry = window.first("m1", 1.0)
-    assert entry is not None and entry is not first and entry.seq == 1
-    assert not hasattr(entry, "message")  # the evicted message is no longer held
-    assert window.content_differs(entry, {**MESSAGE, "traits": {"a": 1}}) is None
+def test_a_first_message_no_longer_held_makes_the_comparison_unknown() -> None:
+    assert content_differs(None, MESSAGE) is None
 
 
 def test_dropping_a_write_key_forgets_only_its_ids() -> None:
-    window = DedupeWindow(100.0)
-    window.remember("m1", stored(1, MESSAGE, write_key="a"))
-    window.remember("m2", stored(2, MESSAGE, write_key="b"))
+    window = window_with((1, 0.0, "a"), (2, 0.0, "b"))
+    window.remember("m1", 1)
+    window.remember("m2", 2)
     window.drop_write_key("a")
     assert window.first("m1", 0.0) is None
-    assert window.first("m2", 0.0) is not None
+    assert window.first("m2", 0.0) == 2

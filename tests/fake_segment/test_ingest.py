@@ -118,6 +118,13 @@ def test_batch_item_over_32kb_fails_the_request() -> None:
         ({"type": "identify", "userId": "u", "traits": {}}, None),
         ({"type": "track", "anonymousId": "a", "event": "E"}, None),
         ({"type": "alias", "userId": "u", "previousId": "p"}, None),
+        # With a good anonymousId every other rule still applies.
+        ({"type": "identify", "anonymousId": "a", "userId": ""}, "id_not_string"),
+        ({"type": "identify", "anonymousId": "a", "userId": 7}, "id_not_string"),
+        ({"type": "identify", "anonymousId": "a", "traits": []}, "traits_not_object"),
+        ({"type": "track", "anonymousId": "a"}, "event_not_defined"),
+        ({"type": "alias", "anonymousId": "a", "previousId": 5}, "id_not_string"),
+        ({"type": "page", "anonymousId": "a", "userId": "u", "traits": None}, None),
     ],
 )
 def test_drop_rules_match_segment(message: dict, reason: str | None) -> None:
