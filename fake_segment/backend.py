@@ -23,6 +23,7 @@ from fake_segment.decoding import BATCH_LIMIT, MESSAGE_LIMIT, decode_json, read_
 from fake_segment.dedupe import Arrivals, DedupeWindow, content_differs
 from fake_segment.exceptions import BadRequest, NotFound
 from fake_segment.ingest import Enricher, discard_reason, expand, write_key_from
+from fake_segment.log import MessageLog
 from fake_segment.models import MESSAGE_TYPES, Discard, Settings, StoredMessage
 from fake_segment.profiles import Profile, ProfileStore
 from harness.fakekit.clock import Clock, SystemClock, format_iso, parse_iso
@@ -50,7 +51,6 @@ class Partition:
     """Everything one write key owns."""
 
     write_key: str
-    messages: deque[StoredMessage] = field(default_factory=deque)
     profiles: ProfileStore = field(default_factory=ProfileStore)
     dedupe: DedupeWindow | None = None
 
@@ -70,7 +70,7 @@ class SegmentBackend:
         self.faults = FaultEngine(self.clock, seed=seed or 0)
         self._lock = threading.RLock()
         self._partitions: dict[str, Partition] = {}
-        self._log: deque[StoredMessage] = deque()
+        self._log = MessageLog()
         self._discards: deque[Discard] = deque()
         self._arrivals = Arrivals()
         self._dedupe = DedupeWindow(self.settings.dedupe_window_s, self._arrivals)
@@ -112,12 +112,11 @@ class SegmentBackend:
         received = now.timestamp()
         received_at = format_iso(now)
         dropped = expanded.dropped
-        messages: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
         known = self.settings.write_keys
         if known is not None and write_key not in known:
             detail = "The write key is not one of the fake's configured write keys; Segment drops its events."
             dropped.extend(("unknown_write_key", detail, m) for m in expanded.items)
-            return ReadRequest(write_key, received, received_at, messages, dropped)
+            return ReadRequest(write_key, received, received_at, [], dropped)
         kept = []
         for message in expanded.items:
             reason = discard_reason(message)
@@ -128,14 +127,13 @@ class SegmentBackend:
         # Judged as sent, before Segment's fields are added; all at once, as most batches are valid.
         found = default_validator().findings_of_each(kept)
         batch_sent = expanded.sent_at
-        enricher = Enricher(now, received_at)
-        for message, violations in zip(kept, found, strict=True):
+        enrich = Enricher(now, received_at).enrich
+        for message in kept:
             sent = message.get("sentAt")
             if sent is None and batch_sent is not None:
                 sent = message["sentAt"] = batch_sent
-            enricher.enrich(message, sent)
-            messages.append((message, violations))
-        return ReadRequest(write_key, received, received_at, messages, dropped)
+            enrich(message, sent)
+        return ReadRequest(write_key, received, received_at, list(zip(kept, found, strict=True)), dropped)
 
     def apply(self, request: ReadRequest) -> None:
         """Dedupe, number, store and profile the messages of a read request, in arrival order."""
@@ -148,34 +146,37 @@ class SegmentBackend:
                 return
             partition = self._partition(write_key)
             window = partition.dedupe if partition.dedupe is not None else self._dedupe
-            log = self._log
-            kept = partition.messages
             profile = partition.profiles.apply
-            first_seen = window.first
-            remember = window.remember
-            seq = self._seq
-            self._arrivals.add(seq + 1, received, write_key)
+            ids = window.ids(received)
+            first_seq = seq = self._seq + 1
+            self._arrivals.add(first_seq, received, write_key)
+            applied: list[dict[str, Any]] = []
+            found: dict[int, tuple[Any, ...]] | None = None
             try:
                 for message, violations in request.messages:
                     message_id = message.get("messageId")
                     if message_id.__class__ is not str:
                         message_id = message["messageId"] = f"{self._id_prefix}{next(self._ids)}"
                     else:
-                        first = first_seen(message_id, received)
-                        if first is not None:
-                            self._discard_duplicate(write_key, message, first, request)
+                        first = ids.get(message_id)
+                        if first is not None and window.within(first, received):
+                            self._discard_duplicate(write_key, message, first, request, applied, first_seq)
                             continue
-                    seq += 1
-                    stored = StoredMessage(seq, write_key, message, received, violations)
-                    remember(message_id, seq)
-                    log.append(stored)
-                    kept.append(stored)
+                    ids[message_id] = seq
+                    applied.append(message)
+                    if violations:
+                        if found is None:
+                            found = {}
+                        found[seq] = violations
                     profile(seq, message)
+                    seq += 1
             finally:
-                self._seq = seq  # even if a message failed to apply, the numbers used stay used
-            excess = len(log) - self.settings.retention
+                # Even if a message failed to apply, the numbers used stay used and their messages kept.
+                self._seq = first_seq + len(applied) - 1
+                self._log.add(first_seq, write_key, received, applied, found)
+            excess = len(self._log) - self.settings.retention
             if excess > 0:
-                self._evict_oldest(excess)
+                self._log.evict(excess)
 
     def _discard_duplicate(
         self,
@@ -183,9 +184,16 @@ class SegmentBackend:
         message: dict[str, Any],
         first: int,
         request: ReadRequest,
+        applied: list[dict[str, Any]],
+        first_seq: int,
     ) -> None:
-        held = self._stored(first)
-        differs = content_differs(held.message if held is not None else None, message)
+        """Record a repeat of message `first`, which is in the log or among this request's `applied`."""
+        if first >= first_seq:
+            held: dict[str, Any] | None = applied[first - first_seq]
+        else:
+            stored = self._log.find(first)
+            held = stored.message if stored is not None else None
+        differs = content_differs(held, message)
         if differs is None:
             how = " (since evicted from the log, so whether the content differed is unknown)"
         else:
@@ -205,33 +213,6 @@ class SegmentBackend:
         while len(self._discards) > self.settings.retention:
             self._discards.popleft()
         return discard
-
-    def _evict_oldest(self, count: int) -> None:
-        """Retention: drop the `count` oldest messages from the log and their partitions.
-
-        The dedupe window holds seqs, not messages, so it needs no word of this.
-        """
-        log = self._log
-        partitions = self._partitions
-        for _ in range(count):
-            stored = log.popleft()
-            partition = partitions.get(stored.write_key)
-            if partition is not None:
-                kept = partition.messages
-                if kept and kept[0] is stored:
-                    kept.popleft()
-
-    def _stored(self, seq: int) -> StoredMessage | None:
-        """The retained message numbered `seq`, if the log still holds it (the log is in seq order)."""
-        log = self._log
-        low, high = 0, len(log)
-        while low < high:
-            middle = (low + high) // 2
-            if log[middle].seq < seq:
-                low = middle + 1
-            else:
-                high = middle
-        return log[low] if low < len(log) and log[low].seq == seq else None
 
     def _partition(self, write_key: str) -> Partition:
         partition = self._partitions.get(write_key)
@@ -261,24 +242,22 @@ class SegmentBackend:
         """
         start, end = _instant(since, "since"), _instant(until, "until")
         with self._lock:
-            if write_key is not None:
-                partition = self._partitions.get(write_key)
-                source: Iterable[StoredMessage] = list(partition.messages) if partition else []
-            else:
-                source = list(self._log)
+            slices = self._log.slices(write_key, after_seq)
         out = []
-        for stored in source:
-            message = stored.message
-            if (
-                (type is None or message.get("type") == type)
-                and (user_id is None or message.get("userId") == user_id)
-                and (anonymous_id is None or message.get("anonymousId") == anonymous_id)
-                and (message_id is None or message.get("messageId") == message_id)
-                and (start is None or stored.received >= start)
-                and (end is None or stored.received < end)
-                and (after_seq is None or stored.seq > after_seq)
-            ):
-                out.append(stored)
+        for first, key, received, held, violations in slices:
+            if (start is not None and received < start) or (end is not None and received >= end):
+                continue  # one receive time for the whole slice
+            for offset, message in enumerate(held):
+                seq = first + offset
+                if (
+                    (type is None or message.get("type") == type)
+                    and (user_id is None or message.get("userId") == user_id)
+                    and (anonymous_id is None or message.get("anonymousId") == anonymous_id)
+                    and (message_id is None or message.get("messageId") == message_id)
+                    and (after_seq is None or seq > after_seq)
+                ):
+                    found = violations.get(seq, ()) if violations else ()
+                    out.append(StoredMessage(seq, key, message, received, found))
         return out
 
     def discards(self, *, write_key: str | None = None, reason: str | None = None) -> list[Discard]:
@@ -357,7 +336,7 @@ class SegmentBackend:
                 self._ids = itertools.count(1)
                 return
             self._partitions.pop(write_key, None)
-            self._log = deque(m for m in self._log if m.write_key != write_key)
+            self._log.drop_write_key(write_key)
             self._discards = deque(d for d in self._discards if d.write_key != write_key)
             self._dedupe.drop_write_key(write_key)
             self.faults.reset(write_key)
@@ -376,7 +355,7 @@ class SegmentBackend:
                     raise BadRequest(f"retention must be a positive integer, saw {retention!r}.")
                 self.settings.retention = retention
                 if len(self._log) > retention:
-                    self._evict_oldest(len(self._log) - retention)
+                    self._log.evict(len(self._log) - retention)
             if dedupe_scope is not None:
                 if dedupe_scope not in ("global", "write_key"):
                     raise BadRequest(f"dedupeScope must be 'global' or 'write_key', saw {dedupe_scope!r}.")

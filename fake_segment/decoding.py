@@ -10,6 +10,8 @@ import json
 import zlib
 from typing import IO, Any
 
+import orjson
+
 from fake_segment.exceptions import InvalidJSON, PayloadTooLarge, UnsupportedEncoding
 
 __all__ = ["BATCH_LIMIT", "MESSAGE_LIMIT", "decode_json", "read_body"]
@@ -74,7 +76,17 @@ def _too_large(limit: int, *, decompressed: bool = False) -> str:
 
 
 def decode_json(body: bytes) -> Any:
-    """Parse JSON, turning every way it can fail into InvalidJSON with a clear sentence."""
+    """Parse JSON, turning every way it can fail into InvalidJSON with a clear sentence.
+
+    orjson reads the body when it can: the same values as json.loads, in less time, with one
+    documented difference: an integer beyond 64 bits becomes a float (Segment's pages do not say
+    what Segment keeps of one). Whatever orjson refuses goes through json.loads, which accepts what
+    it accepts beyond orjson (a byte-order mark, UTF-16, lone surrogates) and words the errors.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
     if not body.strip():
         raise InvalidJSON("The request has no body: expected a JSON object.")
     try:

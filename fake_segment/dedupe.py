@@ -88,15 +88,24 @@ class DedupeWindow:
 
     def first(self, message_id: str, now: float) -> int | None:
         """The seq of the first message seen with this id inside the window, if any."""
+        seq = self.ids(now).get(message_id)
+        return seq if seq is not None and self.within(seq, now) else None
+
+    def ids(self, now: float) -> dict[str, int]:
+        """The id -> seq map itself, swept first when a sweep is due.
+
+        The ingest loop reads and extends it directly (a method call per message costs more than
+        the lookup): an id it finds is a repeat only if `within` says so, and it stores the seq of
+        each message it keeps.
+        """
         if now >= self._next_sweep:
             self._sweep(now)
-        seq = self._entries.get(message_id)
-        if seq is None:
-            return None
+        return self._entries
+
+    def within(self, seq: int, now: float) -> bool:
+        """Whether the message numbered `seq` arrived less than `window_s` before `now`."""
         arrived = self.arrivals.of(seq)
-        if arrived is None or now - arrived[0] >= self.window_s:
-            return None
-        return seq
+        return arrived is not None and now - arrived[0] < self.window_s
 
     def remember(self, message_id: str, seq: int) -> None:
         self._entries[message_id] = seq

@@ -26,6 +26,7 @@ __all__ = [
 
 MAX_BATCH_EVENTS = 2500
 _NO_TRAITS_OR_OBJECT = (type(None), dict)
+_TYPE_NAMES = {name: name for name in MESSAGE_TYPES}
 # Calls with no drop rule of their own (alias reads previousId as its userId; track needs an event).
 _NO_EXTRA_RULES = frozenset({"identify", "page", "screen", "group"})
 
@@ -117,6 +118,7 @@ def expand(kind: str, body: Any, body_size: int) -> Expanded:
         if isinstance(integrations, dict):
             own = item.get("integrations")
             item["integrations"] = {**integrations, **own} if isinstance(own, dict) else integrations
+        item["type"] = _TYPE_NAMES[item_type]  # one shared string for every message's type, not one each
         item.pop("writeKey", None)
         items.append(item)
     return Expanded(items, body.get("sentAt"), dropped)
@@ -157,7 +159,7 @@ class Enricher:
     the skew-corrected `timestamp = receivedAt - (sentAt - originalTimestamp)`.
 
     Messages of one request often share their timestamps, so each distinct (timestamp, sentAt)
-    pair is worked out once.
+    pair is worked out once, and the messages that share it keep one copy of the string.
     """
 
     __slots__ = ("_done", "received_at", "received_dt")
@@ -165,19 +167,21 @@ class Enricher:
     def __init__(self, received_dt: datetime, received_at: str) -> None:
         self.received_dt = received_dt
         self.received_at = received_at
-        self._done: dict[tuple[str | None, str | None], str] = {}
+        self._done: dict[tuple[str | None, str | None], tuple[str, str | None]] = {}
 
     def enrich(self, message: dict[str, Any], sent_at: Any) -> None:
         original = message.get("timestamp")
         message["receivedAt"] = self.received_at
-        message["originalTimestamp"] = self.received_at if original is None else original
         if (original is None or type(original) is str) and (sent_at is None or type(sent_at) is str):
             key = (original, sent_at)
-            corrected = self._done.get(key)
-            if corrected is None:
-                corrected = self._done[key] = self._corrected(original, sent_at)
+            done = self._done.get(key)
+            if done is None:
+                done = self._done[key] = (self._corrected(original, sent_at), original)
+            # The first message's copy of an equal timestamp stands for all: one string, not one each.
+            corrected, original = done
         else:
             corrected = self.received_at
+        message["originalTimestamp"] = self.received_at if original is None else original
         message["timestamp"] = corrected
 
     def _corrected(self, original: str | None, sent_at: str | None) -> str:

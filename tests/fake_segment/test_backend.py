@@ -94,3 +94,33 @@ def test_lowering_retention_evicts_at_once(backend: SegmentBackend) -> None:
     backend.update_settings(retention=2)
     assert [m.message["anonymousId"] for m in backend.messages()] == ["c3@x.io", "c4@x.io"]
     assert backend.counts()["applied"] == 5
+
+
+def test_a_message_that_fails_to_apply_keeps_its_number_and_what_came_before(
+    backend: SegmentBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fake_segment.profiles import ProfileStore
+
+    real = ProfileStore.apply
+
+    def fail_on_second(self: ProfileStore, seq: int, message: dict) -> None:
+        if seq == 2:
+            raise RuntimeError("boom")
+        real(self, seq, message)
+
+    monkeypatch.setattr(ProfileStore, "apply", fail_on_second)
+    with pytest.raises(RuntimeError):
+        backend.ingest("batch", body(identify("a@x.io"), identify("b@x.io"), identify("c@x.io")), authorization=AUTH)
+    assert [m.seq for m in backend.messages()] == [1, 2]
+    backend.ingest("batch", body(identify("d@x.io")), authorization=AUTH)
+    assert [m.seq for m in backend.messages()] == [1, 2, 3]
+
+
+def test_filters_apply_to_each_message_of_a_request(backend: SegmentBackend) -> None:
+    track = {"type": "track", "anonymousId": "a@x.io", "event": "E", "properties": "x"}
+    backend.ingest("batch", body(identify("a@x.io"), track, identify("b@x.io")), authorization=AUTH)
+    assert [m.seq for m in backend.messages(type="identify")] == [1, 3]
+    assert [m.seq for m in backend.messages(anonymous_id="a@x.io", after_seq=1)] == [2]
+    [stored] = backend.messages(type="track")
+    assert stored.violations and stored.violations[0].path == "$.properties"
+    assert all(not m.violations for m in backend.messages(type="identify"))

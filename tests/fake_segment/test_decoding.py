@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fake_segment.decoding import BATCH_LIMIT, MESSAGE_LIMIT, decode_json, read_body
 from fake_segment.exceptions import InvalidJSON, PayloadTooLarge, UnsupportedEncoding
@@ -99,3 +103,39 @@ def test_valid_json_is_parsed() -> None:
         "type": "identify",
         "traits": {"x": None},
     }
+
+
+# orjson reads what it can; json.loads reads the rest. The values must be the same either way.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.booleans())
+def test_every_json_value_reads_as_json_loads_reads_it(value: Any, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert decode_json(body) == json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'\xef\xbb\xbf{"a": 1}', {"a": 1}),  # a UTF-8 byte-order mark
+        ('{"a": "\u00e9"}'.encode("utf-16"), {"a": "\u00e9"}),  # UTF-16, as json.loads detects it
+        (b'{"a": "\\ud800"}', {"a": "\ud800"}),  # an escaped lone surrogate
+    ],
+)
+def test_what_orjson_refuses_but_json_accepts_is_still_read(body: bytes, expected: Any) -> None:
+    assert decode_json(body) == expected
+
+
+def test_an_integer_beyond_64_bits_reads_as_a_float() -> None:
+    assert decode_json(b'{"n": 18446744073709551616}') == {"n": 18446744073709551616.0}
+    assert decode_json(b'{"n": 18446744073709551615}') == {"n": 18446744073709551615}

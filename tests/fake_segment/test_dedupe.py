@@ -85,3 +85,12 @@ def test_dropping_a_write_key_forgets_only_its_ids() -> None:
     window.drop_write_key("a")
     assert window.first("m1", 0.0) is None
     assert window.first("m2", 0.0) == 2
+
+
+def test_the_id_map_is_swept_when_due_and_within_judges_a_seq_by_its_arrival() -> None:
+    window = window_with((1, 0.0, "wk"), (2, 60.0, "wk"))
+    window.remember("old", 1)
+    window.remember("new", 2)
+    assert window.ids(50.0) == {"old": 1, "new": 2}
+    assert window.within(1, 99.9) and not window.within(1, 100.0)
+    assert window.ids(120.0) == {"new": 2}  # the next sweep was due

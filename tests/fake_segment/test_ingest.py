@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -184,3 +185,21 @@ def test_non_string_times_fall_back_to_the_server_time() -> None:
     Enricher(RECEIVED, RECEIVED_AT).enrich(message, {"not": "a time"})
     assert message["timestamp"] == RECEIVED_AT
     assert message["originalTimestamp"] == 1714550400
+
+
+def test_messages_with_equal_timestamps_keep_one_copy_of_the_string() -> None:
+    first, second = json.loads('[{"timestamp": "2024-05-01T10:00:00Z"}, {"timestamp": "2024-05-01T10:00:00Z"}]')
+    assert first["timestamp"] is not second["timestamp"]
+    enricher = Enricher(RECEIVED, RECEIVED_AT)
+    enricher.enrich(first, "2024-05-01T11:00:00Z")
+    enricher.enrich(second, "2024-05-01T11:00:00Z")
+    assert first == second
+    assert first["originalTimestamp"] is second["originalTimestamp"]
+    assert first["timestamp"] is second["timestamp"]
+
+
+def test_batch_items_share_one_string_for_their_type() -> None:
+    body = json.loads('{"batch": [{"type": "identify", "userId": "a"}, {"type": "identify", "userId": "b"}]}')
+    assert body["batch"][0]["type"] is not body["batch"][1]["type"]
+    first, second = expand("batch", body, 100).items
+    assert first["type"] == "identify" and first["type"] is second["type"]
