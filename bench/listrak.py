@@ -19,7 +19,8 @@ import httpx
 
 from bench.report import Figure, rss_bytes, run_module
 from fake_listrak.fake import FakeListrak
-from harness.fakekit.server import ServerThread, tune_gc_for_serving
+from harness.fakekit.collector import serving_collector
+from harness.fakekit.server import ServerThread
 
 CONTACTS = 1_000_000
 PAGE = 5000
@@ -56,8 +57,12 @@ class PreSerialisedPage:
 
 
 def run_in_process() -> dict[str, Any]:
-    """Seed, page and measure; runs inside the `bench.listrak` process."""
-    tune_gc_for_serving()
+    """Seed, page and measure; runs inside the `bench.listrak` process, under `serve`'s collector policy."""
+    with serving_collector():
+        return _measure()
+
+
+def _measure() -> dict[str, Any]:
     gc.collect()
     before = rss_bytes()
     fake = FakeListrak()

@@ -126,13 +126,7 @@ class SegmentBackend:
                 dropped.append((reason[0], reason[1], message))
         # Judged as sent, before Segment's fields are added; all at once, as most batches are valid.
         found = default_validator().findings_of_each(kept)
-        batch_sent = expanded.sent_at
-        enrich = Enricher(now, received_at).enrich
-        for message in kept:
-            sent = message.get("sentAt")
-            if sent is None and batch_sent is not None:
-                sent = message["sentAt"] = batch_sent
-            enrich(message, sent)
+        Enricher(now, received_at).enrich_all(kept, expanded.sent_at)
         return ReadRequest(write_key, received, received_at, list(zip(kept, found, strict=True)), dropped)
 
     def apply(self, request: ReadRequest) -> None:
@@ -146,7 +140,6 @@ class SegmentBackend:
                 return
             partition = self._partition(write_key)
             window = partition.dedupe if partition.dedupe is not None else self._dedupe
-            profile = partition.profiles.apply
             ids = window.ids(received)
             first_seq = seq = self._seq + 1
             self._arrivals.add(first_seq, received, write_key)
@@ -168,12 +161,12 @@ class SegmentBackend:
                         if found is None:
                             found = {}
                         found[seq] = violations
-                    profile(seq, message)
                     seq += 1
             finally:
-                # Even if a message failed to apply, the numbers used stay used and their messages kept.
+                # Even if something failed, the numbers used stay used and their messages kept.
                 self._seq = first_seq + len(applied) - 1
                 self._log.add(first_seq, write_key, received, applied, found)
+            partition.profiles.apply_many(first_seq, applied)
             excess = len(self._log) - self.settings.retention
             if excess > 0:
                 self._log.evict(excess)

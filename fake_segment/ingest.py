@@ -169,6 +169,15 @@ class Enricher:
         self.received_at = received_at
         self._done: dict[tuple[str | None, str | None], tuple[str, str | None]] = {}
 
+    def enrich_all(self, messages: list[dict[str, Any]], batch_sent_at: Any) -> None:
+        """`enrich` each message, after giving the batch's `sentAt` to those without their own."""
+        enrich = self.enrich
+        for message in messages:
+            sent = message.get("sentAt")
+            if sent is None and batch_sent_at is not None:
+                sent = message["sentAt"] = batch_sent_at
+            enrich(message, sent)
+
     def enrich(self, message: dict[str, Any], sent_at: Any) -> None:
         original = message.get("timestamp")
         message["receivedAt"] = self.received_at

@@ -37,7 +37,7 @@ Choices where the pages are silent (each is also tested):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -245,6 +245,47 @@ class ProfileStore:
 
         if kind == "identify":
             self._apply_identify_traits(node, seq, traits or {}, anon_id, user_id)
+
+    def apply_many(self, first_seq: int, messages: Sequence[Mapping[str, Any]]) -> None:
+        """`apply` each message in turn, numbered `first_seq`, `first_seq + 1`, ...: a request's worth in one call.
+
+        The commonest message of a first sync, an identify whose email and anonymousId no profile
+        holds yet, is done right here with everything it touches at hand; any other goes to `apply`.
+        The state is the same either way (the stateful tests drive both).
+        """
+        last = self._last_seq
+        if last is not None and first_seq <= last:
+            raise ValueError(f"expected messages in arrival order (seq greater than {last}), got seq {first_seq}")
+        by_email, by_anon, anon_views, nodes = self._by_email, self._by_anon, self._anon_views, self._nodes
+        seq = first_seq
+        for message in messages:
+            get = message.get
+            if get("type") == "identify" and get("userId") is None:
+                anon_id = get("anonymousId")
+                traits = get("traits")
+                if anon_id.__class__ is str and anon_id and traits.__class__ is dict:
+                    email = traits.get("email")
+                    if (
+                        email.__class__ is str
+                        and email
+                        and email not in by_email
+                        and anon_id not in by_anon
+                        and anon_id not in anon_views
+                    ):
+                        # A new person; the anonymousId's view and the profile start as one dict.
+                        own = dict(traits)
+                        if None in own.values():  # a null for a trait never set changes nothing
+                            own = {name: value for name, value in own.items() if value is not None}
+                        node = _Node(len(nodes) + 1, (EMAIL, email, ANONYMOUS_ID, anon_id), own, seq, seq, None, True)
+                        nodes.append(node)
+                        by_email[email] = node
+                        by_anon[anon_id] = node
+                        anon_views[anon_id] = own
+                        self._last_seq = seq
+                        seq += 1
+                        continue
+            self.apply(seq, message)
+            seq += 1
 
     def _apply_identify_traits(
         self,

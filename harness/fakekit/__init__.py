@@ -39,11 +39,13 @@ _SUBMODULE = {
     "parse_iso": "clock",
     "respx_side_effect": "transport",
     "serve_forever": "server",
-    "tune_gc_for_serving": "server",
+    "IdleCollector": "collector",
+    "serving_collector": "collector",
 }
 
 if TYPE_CHECKING:
     from .clock import Clock, ManualClock, OffsetClock, SystemClock, format_iso, parse_iso
+    from .collector import IdleCollector, serving_collector
     from .faults import (
         BUILTIN_ACTIONS,
         DEFAULT_HANG_S,
@@ -62,7 +64,6 @@ if TYPE_CHECKING:
         ServerThread,
         check_loopback,
         serve_forever,
-        tune_gc_for_serving,
     )
     from .transport import FakeTransport, respx_side_effect
     from .wsgi import (
@@ -92,6 +93,7 @@ __all__ = [
     "FaultReply",
     "FaultSpecError",
     "FiredFault",
+    "IdleCollector",
     "ManualClock",
     "NotLoopbackError",
     "OffsetClock",
@@ -108,7 +110,7 @@ __all__ = [
     "parse_iso",
     "respx_side_effect",
     "serve_forever",
-    "tune_gc_for_serving",
+    "serving_collector",
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import http.client
 import ipaddress
 import signal
@@ -19,6 +18,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.trigger import trigger as _Trigger
 
+from harness.fakekit.collector import IdleCollector
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -29,7 +30,6 @@ __all__ = [
     "ServerThread",
     "check_loopback",
     "serve_forever",
-    "tune_gc_for_serving",
 ]
 
 # Far above any body the fakes accept (Segment: 500KB a batch), so an oversize body reaches
@@ -251,29 +251,17 @@ class ServerThread:
         return f"<ServerThread {where} {'running' if self._server is not None else 'stopped'}>"
 
 
-# A fake keeps every message and profile alive: millions of long-lived containers that the
-# default collector (a young-generation pass every 700 allocations, promoting survivors into ever
-# larger scans) rescans to no avail. Rarer young passes halve the fake's ingest cost.
-SERVING_GC_THRESHOLDS = (50_000, 20, 10)
-
-
-def tune_gc_for_serving() -> None:
-    """Set the collector for a process whose job is to serve a fake (`serve`, benchmarks).
-
-    Not called for in-process fakes inside someone else's test run: their process, their GC.
-    """
-    gc.set_threshold(*SERVING_GC_THRESHOLDS)
-
-
 def serve_forever(
     servers: Sequence[ServerThread],
     on_ready: Callable[[], object] | None = None,
     *,
     stop: threading.Event | None = None,
 ) -> None:
-    """Start `servers`, call `on_ready()`, and block until SIGINT/SIGTERM (or `stop` is set)."""
+    """Start `servers`, call `on_ready()`, and block until SIGINT/SIGTERM (or `stop` is set).
+
+    The process runs the serving collector policy meanwhile (`harness.fakekit.collector`).
+    """
     stop = stop or threading.Event()
-    tune_gc_for_serving()
     previous: dict[signal.Signals, Any] = {}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -283,6 +271,7 @@ def serve_forever(
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
     started: list[ServerThread] = []
+    collector = IdleCollector().start()
     try:
         for server in servers:
             started.append(server.start())
@@ -294,5 +283,6 @@ def serve_forever(
     finally:
         for server in reversed(started):
             server.stop()
+        collector.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)

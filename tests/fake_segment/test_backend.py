@@ -96,24 +96,21 @@ def test_lowering_retention_evicts_at_once(backend: SegmentBackend) -> None:
     assert backend.counts()["applied"] == 5
 
 
-def test_a_message_that_fails_to_apply_keeps_its_number_and_what_came_before(
+def test_messages_whose_profiles_fail_to_apply_keep_their_numbers_and_stay_in_the_log(
     backend: SegmentBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fake_segment.profiles import ProfileStore
 
-    real = ProfileStore.apply
+    def fail(self: ProfileStore, first_seq: int, messages: list[dict]) -> None:
+        raise RuntimeError("boom")
 
-    def fail_on_second(self: ProfileStore, seq: int, message: dict) -> None:
-        if seq == 2:
-            raise RuntimeError("boom")
-        real(self, seq, message)
-
-    monkeypatch.setattr(ProfileStore, "apply", fail_on_second)
+    monkeypatch.setattr(ProfileStore, "apply_many", fail)
     with pytest.raises(RuntimeError):
-        backend.ingest("batch", body(identify("a@x.io"), identify("b@x.io"), identify("c@x.io")), authorization=AUTH)
-    assert [m.seq for m in backend.messages()] == [1, 2]
-    backend.ingest("batch", body(identify("d@x.io")), authorization=AUTH)
+        backend.ingest("batch", body(identify("a@x.io"), identify("b@x.io")), authorization=AUTH)
+    monkeypatch.undo()
+    backend.ingest("batch", body(identify("c@x.io")), authorization=AUTH)
     assert [m.seq for m in backend.messages()] == [1, 2, 3]
+    assert [p.messages for _, p in backend.profiles("wk")] == [[3]]
 
 
 def test_filters_apply_to_each_message_of_a_request(backend: SegmentBackend) -> None:

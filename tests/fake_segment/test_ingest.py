@@ -203,3 +203,14 @@ def test_batch_items_share_one_string_for_their_type() -> None:
     assert body["batch"][0]["type"] is not body["batch"][1]["type"]
     first, second = expand("batch", body, 100).items
     assert first["type"] == "identify" and first["type"] is second["type"]
+
+
+def test_enrich_all_gives_the_batch_sent_at_only_to_messages_without_their_own() -> None:
+    own = {"timestamp": "2024-05-01T10:00:00Z", "sentAt": "2024-05-01T10:30:00Z"}
+    inherits = {"timestamp": "2024-05-01T10:00:00Z"}
+    Enricher(RECEIVED, RECEIVED_AT).enrich_all([own, inherits], "2024-05-01T11:00:00Z")
+    assert own["sentAt"] == "2024-05-01T10:30:00Z" and own["timestamp"] == "2024-05-01T11:30:00.000Z"
+    assert inherits["sentAt"] == "2024-05-01T11:00:00Z" and inherits["timestamp"] == "2024-05-01T11:00:00.000Z"
+    alone = {"timestamp": "2024-05-01T10:00:00Z"}
+    Enricher(RECEIVED, RECEIVED_AT).enrich_all([alone], None)
+    assert "sentAt" not in alone and alone["timestamp"] == "2024-05-01T10:00:00.000Z"

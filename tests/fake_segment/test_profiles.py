@@ -375,6 +375,28 @@ def test_custom_limits_let_one_user_id_per_email_hold_two_user_ids() -> None:
     assert feed.store.lookup("email", "other@x.io") is None
 
 
+def test_a_batch_keeps_the_view_of_an_anonymous_id_that_no_profile_holds() -> None:
+    store = ProfileStore(default_limit=1)
+    store.apply(1, {"type": "identify", "userId": "u1", "anonymousId": "a1"})
+    # a2 is over the one anonymous_id u1's profile may hold: it has a view, but no profile.
+    store.apply(2, {"type": "identify", "userId": "u1", "anonymousId": "a2", "traits": {"plan": "pro"}})
+    assert store.lookup("anonymous_id", "a2") is None
+    store.apply_many(3, [{"type": "identify", "anonymousId": "a2", "traits": {"email": "new@x.io"}}])
+    assert store.trait_view("anonymousId", "a2") == {"plan": "pro", "email": "new@x.io"}
+    profile = store.lookup("email", "new@x.io")
+    assert profile is not None and profile.traits == {"email": "new@x.io"} and profile.messages == [3]
+
+
+def test_a_batch_of_new_people_numbers_them_in_order() -> None:
+    store = ProfileStore()
+    store.apply_many(
+        1, [{"type": "identify", "anonymousId": f"a{i}", "traits": {"email": f"e{i}@x.io"}} for i in range(3)]
+    )
+    assert [(p.id, p.messages) for p in store.profiles()] == [("prof_1", [1]), ("prof_2", [2]), ("prof_3", [3])]
+    with pytest.raises(ValueError, match="arrival order"):
+        store.apply_many(3, [{"type": "identify", "anonymousId": "b"}])
+
+
 def test_custom_priority_decides_which_id_the_event_loses() -> None:
     feed = Feed(ProfileStore(priority={"email": 1, "user_id": 2}))
     feed.identify(userId="abc123", traits={"email": "jane@x.io"})
@@ -538,13 +560,35 @@ class ProfilesMachine(RuleBasedStateMachine):
         self.model = NaiveProfiles(self.limits, self.default_limit, self.priority)
         self.seq = 0
         self.resolvable: list[int] = []
+        # Messages of an open batch wait, and reach the store together through apply_many.
+        self.batching = False
+        self.pending: list[dict[str, Any]] = []
+        self.fresh = 0
 
     def send(self, message: dict[str, Any]) -> None:
-        self.seq += 1
-        self.store.apply(self.seq, message)
-        self.model.apply(self.seq, message)
-        if "userId" in message or "anonymousId" in message:
-            self.resolvable.append(self.seq)  # Segment drops the others at ingest (`no_user_anon_id`)
+        self.pending.append(message)
+        if not self.batching:
+            self.flush()
+
+    @rule()
+    def open_batch(self) -> None:
+        self.batching = True
+
+    @rule()
+    def flush(self) -> None:
+        batch, self.pending, batching = self.pending, [], self.batching
+        self.batching = False
+        if not batch:
+            return
+        if batching:
+            self.store.apply_many(self.seq + 1, batch)
+        else:
+            self.store.apply(self.seq + 1, batch[0])
+        for message in batch:
+            self.seq += 1
+            self.model.apply(self.seq, message)
+            if "userId" in message or "anonymousId" in message:
+                self.resolvable.append(self.seq)  # Segment drops the others at ingest (`no_user_anon_id`)
 
     @rule(
         user=st.none() | USERS,
@@ -567,6 +611,19 @@ class ProfilesMachine(RuleBasedStateMachine):
             else:
                 message["traits"]["email"] = email
         self.send(message)
+
+    @rule(
+        people=st.lists(st.tuples(TRAITS, st.none() | ANONS, st.none() | EMAILS), min_size=1, max_size=4),
+    )
+    def new_people_in_one_batch(self, people: list[tuple[dict[str, Any], str | None, str | None]]) -> None:
+        """A first sync's batch: identifies of people nobody has seen, now and then with a known id."""
+        self.open_batch()
+        for traits, known_anon, known_email in people:
+            self.fresh += 1
+            anon = known_anon or f"new{self.fresh}"
+            email = known_email or f"new{self.fresh}@x.io"
+            self.send({"type": "identify", "anonymousId": anon, "traits": {**traits, "email": email}})
+        self.flush()
 
     @rule(anon=ANONS, user=st.none() | USERS, email=st.none() | EMAILS)
     def track(self, anon: str, user: str | None, email: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -133,14 +134,20 @@ def test_serve_forever_runs_until_sigint_then_stops_everything(make_kit: Callabl
     servers = [ServerThread(make_kit().app), ServerThread(make_kit().app)]
     seen: list[int] = []
 
+    collecting: list[bool] = []
+
     def on_ready() -> None:
         seen.extend(httpx.get(f"{s.url}/_fake/health").status_code for s in servers)
+        collecting.append(gc.isenabled())
         os.kill(os.getpid(), signal.SIGINT)
 
     before = signal.getsignal(signal.SIGINT)
+    gc.enable()
     serve_forever(servers, on_ready)
     assert seen == [200, 200]
     assert signal.getsignal(signal.SIGINT) is before
+    # Serving runs the idle collector policy, and gives automatic collection back afterwards.
+    assert collecting == [False] and gc.isenabled()
     for server in servers:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{server.url}/_fake/health")
