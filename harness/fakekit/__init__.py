@@ -41,11 +41,13 @@ _SUBMODULE = {
     "serve_forever": "server",
     "IdleCollector": "collector",
     "serving_collector": "collector",
+    "note_activity": "collector",
+    "last_activity": "collector",
 }
 
 if TYPE_CHECKING:
     from .clock import Clock, ManualClock, OffsetClock, SystemClock, format_iso, parse_iso
-    from .collector import IdleCollector, serving_collector
+    from .collector import IdleCollector, last_activity, note_activity, serving_collector
     from .faults import (
         BUILTIN_ACTIONS,
         DEFAULT_HANG_S,
@@ -105,6 +107,8 @@ __all__ = [
     "enact",
     "enact_after",
     "format_iso",
+    "last_activity",
+    "note_activity",
     "parse_fault",
     "parse_faults",
     "parse_iso",

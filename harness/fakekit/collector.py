@@ -9,8 +9,9 @@ background thread collects when the process has been quiet for a moment, or ever
 when it never is: that bounds the cyclic garbage that can pile up, and keeps the pause a full
 collection takes (about 0.3 s for 100,000 messages and 200,000 profiles) out of busy moments.
 
-Quiet is read off the collector's own allocation count (`gc.get_count()`), so nothing has to
-report its requests: while a fake ingests, the count climbs by hundreds a request.
+Quiet means both that no server of the process has received a byte for `idle_s` (`ServerThread`'s
+channels report it through `note_activity`) and that the collector's own allocation count has
+stayed put (`gc.get_count()`), which also catches work that is not a request.
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["IdleCollector", "serving_collector"]
+__all__ = ["IdleCollector", "last_activity", "note_activity", "serving_collector"]
+
+_last_activity = [time.monotonic()]
+
+
+def note_activity() -> None:
+    """Record that a server of this process just received bytes: it is not quiet."""
+    _last_activity[0] = time.monotonic()
+
+
+def last_activity() -> float:
+    """When `note_activity` was last called (`time.monotonic()`), or this module loaded."""
+    return _last_activity[0]
 
 
 class IdleCollector:
@@ -36,6 +49,7 @@ class IdleCollector:
         quiet_allocations: int = 1_000,
         min_pending: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        activity: Callable[[], float] = last_activity,
     ) -> None:
         """`idle_s`: how long the allocation count must stay within `quiet_allocations` of where it
         was for the process to count as quiet. `every_s`: the longest time between collections.
@@ -46,6 +60,7 @@ class IdleCollector:
         self.quiet_allocations = quiet_allocations
         self.min_pending = min_pending
         self.clock = clock
+        self.activity = activity
         self.collections = 0
         now = clock()
         self._last_collection = now
@@ -61,6 +76,7 @@ class IdleCollector:
         pending = gc.get_count()[0]
         if abs(pending - self._quiet_count) > self.quiet_allocations:
             self._quiet_since, self._quiet_count = now, pending  # busy: the quiet window starts again
+        self._quiet_since = max(self._quiet_since, self.activity())
         if pending < self.min_pending:
             return False
         if now - self._quiet_since < self.idle_s and now - self._last_collection < self.every_s:

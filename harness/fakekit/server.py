@@ -18,7 +18,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.trigger import trigger as _Trigger
 
-from harness.fakekit.collector import IdleCollector
+from harness.fakekit.collector import IdleCollector, note_activity
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -81,12 +81,19 @@ class _PatientChannel(HTTPChannel):
     taking the GIL from the very thread it waits for (about 100 idle loops per answer under load).
     Small pending output of a running task is left to the task; large output (a streamed body
     near waitress's high watermark) keeps waitress's own behaviour, so nothing can stall.
+
+    It also tells the serving collector when bytes arrive, so that it never takes a busy process
+    for a quiet one.
     """
 
     def writable(self) -> bool:
         if self.requests and 0 < self.total_outbufs_len < _TASK_FLUSHES_BELOW:
             return False
         return bool(super().writable())
+
+    def received(self, data: bytes) -> bool:
+        note_activity()  # the serving collector waits for quiet (harness.fakekit.collector)
+        return bool(super().received(data))
 
 
 _TASK_FLUSHES_BELOW = 256 * 1024

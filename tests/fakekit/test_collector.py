@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.fakekit.collector import IdleCollector, serving_collector
+from harness.fakekit.collector import IdleCollector, last_activity, note_activity, serving_collector
 
 
 class Cycle:
@@ -48,7 +48,7 @@ def allocate(count: int) -> list[list[int]]:
 def test_it_collects_once_the_process_has_been_quiet_for_idle_s() -> None:
     clock = Clock()
     gc.disable()
-    collector = IdleCollector(idle_s=2.0, min_pending=0, clock=clock)
+    collector = IdleCollector(idle_s=2.0, min_pending=0, clock=clock, activity=lambda: -1.0)
     cycle = garbage_cycle()
     clock.now = 1.9
     assert not collector.tick() and cycle() is not None
@@ -57,10 +57,30 @@ def test_it_collects_once_the_process_has_been_quiet_for_idle_s() -> None:
     assert collector.collections == 1
 
 
+def test_bytes_reaching_a_server_keep_the_process_busy_whatever_the_allocation_count() -> None:
+    clock = Clock()
+    gc.disable()
+    received = [0.0]
+    collector = IdleCollector(idle_s=2.0, min_pending=0, clock=clock, activity=lambda: received[0])
+    for second in range(1, 4):
+        clock.now = received[0] = float(second)  # a request a second, allocating nothing that lasts
+        assert not collector.tick()
+    clock.now = 5.0
+    assert collector.tick()  # two seconds after the last bytes
+
+
+def test_note_activity_records_when_the_last_bytes_arrived() -> None:
+    before = time.monotonic()
+    note_activity()
+    assert before <= last_activity() <= time.monotonic()
+
+
 def test_a_busy_process_is_not_collected_until_every_s_has_passed() -> None:
     clock = Clock()
     gc.disable()
-    collector = IdleCollector(idle_s=2.0, every_s=10.0, quiet_allocations=100, min_pending=0, clock=clock)
+    collector = IdleCollector(
+        idle_s=2.0, every_s=10.0, quiet_allocations=100, min_pending=0, clock=clock, activity=lambda: -1.0
+    )
     kept = []
     for second in range(1, 10):
         clock.now = float(second)
@@ -75,7 +95,7 @@ def test_little_new_since_the_last_collection_is_not_worth_one() -> None:
     clock = Clock()
     gc.collect()
     gc.disable()
-    collector = IdleCollector(idle_s=1.0, min_pending=10_000, clock=clock)
+    collector = IdleCollector(idle_s=1.0, min_pending=10_000, clock=clock, activity=lambda: -1.0)
     clock.now = 100.0
     assert not collector.tick()
     kept = allocate(20_000)

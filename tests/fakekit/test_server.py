@@ -229,3 +229,12 @@ def test_waitress_spin_is_gone_under_load() -> None:
     finally:
         select.poll = real_poll  # type: ignore[misc]
     assert loops < 40 * 12, f"the I/O loop ran {loops} times for 40 requests"
+
+
+def test_a_request_tells_the_serving_collector_the_process_is_busy(make_kit: Callable[[], Kit]) -> None:
+    from harness.fakekit.collector import last_activity
+
+    with ServerThread(make_kit().app) as server:
+        before = time.monotonic()
+        httpx.get(f"{server.url}/_fake/health")
+        assert last_activity() >= before
