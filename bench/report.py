@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -25,10 +26,18 @@ class Figure:
         return f"  {self.name:<58} {self.value:>14,.2f} {self.unit:<12} {self.target}{verdict}"
 
 
-def run_module(module: str, *args: str, timeout: float = 900) -> dict[str, Any]:
-    """Run `python -m module args` in a fresh process and parse the JSON line it prints last."""
+def run_module(module: str, *args: str, timeout: float = 900, cpus: set[int] | None = None) -> dict[str, Any]:
+    """Run `python -m module args` in a fresh process and parse the JSON line it prints last.
+
+    `cpus`: the CPUs the process may run on (all of this process's when None).
+    """
     done = subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
 import statistics
 import sys
 from typing import Any
@@ -29,36 +30,53 @@ THREADS = 8
 AUTH = "Basic YmVuY2gta2V5Og=="  # bench-key:
 
 
-def _load(url: str, per_worker: int) -> dict[str, Any]:
-    return run_module("bench.load_client", url, str(WORKERS), str(per_worker), str(PER_REQUEST))
+def _load(url: str, per_worker: int, cpus: set[int] | None) -> dict[str, Any]:
+    return run_module("bench.load_client", url, str(WORKERS), str(per_worker), str(PER_REQUEST), cpus=cpus)
+
+
+def _placement() -> tuple[set[int], set[int]] | None:
+    """A CPU for the servers (this process) and another for the load client, when there are two."""
+    available = sorted(os.sched_getaffinity(0))
+    return ({available[0]}, {available[1]}) if len(available) >= 2 else None
 
 
 def server_ingest() -> list[Figure]:
     """Events/s for POST /v1/batch from a client process, the fake vs a parse-and-ack baseline,
     both behind the same waitress settings, in alternating rounds.
 
-    The ratio is the median of each round's fake / baseline: a round's two runs are seconds apart,
-    so whatever else the machine is doing weighs on both alike.
+    The servers run on one CPU and the client on another (when the machine has two): left to the
+    scheduler, the two processes' threads share both CPUs at random, and the same run gives
+    figures 20 % apart from one round to the next. The ratio is the median of each round's fake /
+    baseline: a round's two runs are seconds apart, so whatever else the machine does weighs on
+    both alike.
     """
     base_rates, fake_rates = [], []
     events = WORKERS * REQUESTS_PER_WORKER * PER_REQUEST
-    with serving_collector():  # the collector policy of `serve`, for both servers alike
-        for _ in range(ROUNDS):
-            with ServerThread(parse_and_ack, threads=THREADS) as baseline:
-                _load(baseline.url + "/v1/batch", 20)
-                result = _load(baseline.url + "/v1/batch", REQUESTS_PER_WORKER)
-                _require_all_ok(result, "baseline")
-                base_rates.append(events / result["seconds"])
-            with FakeSegment(threads=THREADS) as fake:  # serve's defaults: retention 100,000, global dedupe
-                _load(fake.api_url + "/batch", 20)
-                warm = fake.backend.counts()["applied"]
-                result = _load(fake.api_url + "/batch", REQUESTS_PER_WORKER)
-                _require_all_ok(result, "fake")
-                applied = fake.backend.counts()["applied"] - warm
-                if applied != events:
-                    raise RuntimeError(f"the fake applied {applied} of {events} events: the figure would lie")
-                fake_rates.append(events / result["seconds"])
-            gc.collect()
+    placement = _placement()
+    client = placement[1] if placement else None
+    previous = os.sched_getaffinity(0)
+    if placement:
+        os.sched_setaffinity(0, placement[0])  # threads started from here on inherit it
+    try:
+        with serving_collector():  # the collector policy of `serve`, for both servers alike
+            for _ in range(ROUNDS):
+                with ServerThread(parse_and_ack, threads=THREADS) as baseline:
+                    _load(baseline.url + "/v1/batch", 20, client)
+                    result = _load(baseline.url + "/v1/batch", REQUESTS_PER_WORKER, client)
+                    _require_all_ok(result, "baseline")
+                    base_rates.append(events / result["seconds"])
+                with FakeSegment(threads=THREADS) as fake:  # serve's defaults: retention 100,000, global dedupe
+                    _load(fake.api_url + "/batch", 20, client)
+                    warm = fake.backend.counts()["applied"]
+                    result = _load(fake.api_url + "/batch", REQUESTS_PER_WORKER, client)
+                    _require_all_ok(result, "fake")
+                    applied = fake.backend.counts()["applied"] - warm
+                    if applied != events:
+                        raise RuntimeError(f"the fake applied {applied} of {events} events: the figure would lie")
+                    fake_rates.append(events / result["seconds"])
+                gc.collect()
+    finally:
+        os.sched_setaffinity(0, previous)
     base, fake_rate = statistics.median(base_rates), statistics.median(fake_rates)
     ratio = statistics.median([f / b for f, b in zip(fake_rates, base_rates, strict=True)])
     return [
