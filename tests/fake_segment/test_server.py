@@ -7,6 +7,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -91,6 +92,24 @@ def test_drop_after_applying_loses_only_the_acknowledgement(seg: FakeSegment) ->
         httpx.post(seg.api_url + "/batch", json={"batch": [ident(1)]}, auth=AUTH)
     assert [m["anonymousId"] for m in seg.messages()] == ["c1@x.io"]
     assert [f.action for f in seg.backend.faults.fired()] == ["drop"]
+
+
+def test_a_delay_after_applying_holds_up_only_its_own_request(seg: FakeSegment) -> None:
+    seg.add_fault(action="latency", latency_s=2.0, after=True, times=1, partition="slow")
+    slow: list[httpx.Response] = []
+    worker = threading.Thread(
+        target=lambda: slow.append(httpx.post(seg.api_url + "/identify", json=ident(1), auth=("slow", ""))),
+    )
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not seg.messages("slow") and time.monotonic() < deadline:
+        time.sleep(0.01)  # the slow request has been applied and is now sleeping
+    started = time.monotonic()
+    assert httpx.post(seg.api_url + "/identify", json=ident(2), auth=AUTH).status_code == 200
+    took = time.monotonic() - started
+    worker.join()
+    assert slow[0].status_code == 200 and slow[0].elapsed.total_seconds() >= 2.0
+    assert took < 1.0, f"the other request waited {took:.2f} s behind the delay"
 
 
 def test_probability_fault_fires_on_some_requests_only(seg: FakeSegment) -> None:
