@@ -1,5 +1,6 @@
 """The floor for a sync run, in its own process: page every contact of the integrated lists, then
-post pre-built batches holding as many messages as the sync will send. Nothing a sync could skip.
+post pre-built batches holding as many messages as the sync will send. Nothing a sync could skip,
+and pages read with the sync's own JSON reader (orjson).
 
 Reads the `cmd:` environment (LISTRAK_*, SEGMENT_*). Usage: python -m bench.sync_floor MESSAGES
 (MESSAGES 0: page only). Prints one JSON line: contacts, page_seconds, post_seconds, seconds.
@@ -13,6 +14,7 @@ import sys
 import time
 
 import httpx
+import orjson
 
 from bench.report import listrak_token
 
@@ -47,7 +49,8 @@ def main(argv: list[str]) -> int:
                         params["segmentationFieldIds"] = "5"
                     if cursor:
                         params["cursor"] = cursor
-                    body = client.get(f"{env['LISTRAK_API_URL']}/List/{list_id}/Contact", params=params).json()
+                    page = client.get(f"{env['LISTRAK_API_URL']}/List/{list_id}/Contact", params=params)
+                    body = orjson.loads(page.content)  # as the sync reads a page
                     contacts += len(body["data"])
                     cursor = body.get("nextPageCursor")
                     if not cursor:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import orjson
 
 from harness.reference.config import ConfigError, SyncConfig
 from harness.reference.retry import Retrying
@@ -155,9 +156,12 @@ def _release(response: httpx.Response) -> None:
 
 def _json(response: httpx.Response, what: str) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
-        raise ListrakError(f"Listrak answered {what} with a body that is not JSON.") from None
+        body = orjson.loads(response.content)  # a page of 5,000 contacts in half json's time
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json reads: a byte-order mark, a lone surrogate escape
+            body = response.json()
+        except ValueError:
+            raise ListrakError(f"Listrak answered {what} with a body that is not JSON.") from None
     if not isinstance(body, dict):
         raise ListrakError(f"Listrak answered {what} with JSON that is not an object.")
     return body

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
+import orjson
 
 from harness import __version__
 from harness.fakekit.clock import SystemClock, format_iso
@@ -56,7 +56,9 @@ def batches(items: Iterable[tuple[Any, list[dict[str, Any]]]], oversized: list[t
     """
     batch = Batch()
     for key, messages in items:
-        encoded = [json.dumps(m, ensure_ascii=False, separators=(",", ":")).encode() for m in messages]
+        # orjson writes the same compact UTF-8 JSON as json.dumps(separators=(",", ":"), ensure_ascii=False)
+        # for what a sync sends (strings, booleans, nulls), in a twentieth of the time.
+        encoded = [orjson.dumps(m) for m in messages]
         biggest = max(len(e) for e in encoded)
         if biggest > MESSAGE_BYTES:
             oversized.append((key, biggest))
@@ -93,7 +95,7 @@ class SegmentClient:
             auth=(config.segment_write_key, ""),
             headers={"Content-Type": "application/json", "User-Agent": f"listrak-harness/{__version__}"},
         )
-        self._context = json.dumps({"library": LIBRARY, "integration": LIBRARY}, separators=(",", ":"))
+        self._context = orjson.dumps({"library": LIBRARY, "integration": LIBRARY})
         self.requests = 0
 
     def close(self) -> None:
@@ -104,15 +106,15 @@ class SegmentClient:
 
         # sentAt is set per attempt: it says when this request left, so Segment can correct skew.
         def post() -> httpx.Response:
-            sent_at = json.dumps(format_iso(self._clock.now()))
+            sent_at = orjson.dumps(format_iso(self._clock.now()))
             body = b"".join(
                 (
                     b'{"batch":[',
                     b",".join(batch.encoded),
                     b'],"context":',
-                    self._context.encode(),
+                    self._context,
                     b',"sentAt":',
-                    sent_at.encode(),
+                    sent_at,
                     b"}",
                 )
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import sqlite3
 import threading
@@ -23,6 +22,8 @@ from pathlib import Path
 from queue import Queue
 from types import TracebackType
 from typing import NamedTuple
+
+import orjson
 
 from harness.reference.config import ConfigError, SyncConfig
 
@@ -211,7 +212,7 @@ class StateStore:
         # yields the rows in order. One statement for the page, not one per row: sqlite3 gives up and takes
         # back the GIL around every row it steps, and while other threads parse pages each take-back waits
         # its turn, which made storing five times slower than SQLite's own work; one step holds it once.
-        page = json.dumps(rows if isinstance(rows, list) else list(rows), ensure_ascii=False, separators=(",", ":"))
+        page = orjson.dumps(rows if isinstance(rows, list) else list(rows)).decode()
         self._db.execute(RECORD_PAGE, (page,))  # one statement is one transaction: no BEGIN and COMMIT to wait for
 
     @contextmanager

@@ -115,6 +115,20 @@ def test_an_answer_that_is_not_json_is_a_loud_error(seeded):
         pages(client(seeded))
 
 
+@pytest.mark.parametrize(
+    ("body", "address"),
+    [
+        ('\ufeff{"data": [{"emailAddress": "bom@x.io"}], "nextPageCursor": null}', "bom@x.io"),
+        ('{"data": [{"emailAddress": "x\\ud800@x.io"}], "nextPageCursor": null}', "x\ud800@x.io"),
+    ],
+    ids=["byte-order-mark", "lone-surrogate"],
+)
+def test_a_page_json_reads_but_orjson_refuses_is_still_read(seeded, body, address):
+    seeded.lr.add_fault({"action": "status", "status": 200, "body": body, "path": CONTACTS, "times": 1})
+    [[found]] = pages(client(seeded))
+    assert found["emailAddress"] == address
+
+
 def test_a_page_is_freed_once_parsed_without_waiting_for_the_cyclic_collector(seeded, monkeypatch):
     # httpx ties each response and its stream to each other; the sync's collector runs rarely, so the
     # client must release the body itself or every page would stay in memory until a pass.

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference_support import LIST, World, seed_list
 
 from harness.reference import ListConfig
@@ -153,3 +155,17 @@ def test_undelivered_count_includes_changes_set_aside_as_too_big(world: World):
     outcome = world.sync(retry_deadline=0.2)
     assert outcome.exit_code == 1
     assert outcome.summary is not None and outcome.summary["undelivered"] == 3
+
+
+SYNC_VALUES = st.recursive(
+    st.none() | st.booleans() | st.text() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    lambda inner: st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), SYNC_VALUES, max_size=6))
+def test_messages_are_encoded_as_compact_utf8_json(message: dict[str, Any]) -> None:
+    [batch] = batches([("key", [message])], [])
+    assert batch.encoded == [json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()]
