@@ -86,17 +86,12 @@ class DedupeWindow:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def first(self, message_id: str, now: float) -> int | None:
-        """The seq of the first message seen with this id inside the window, if any."""
-        seq = self.ids(now).get(message_id)
-        return seq if seq is not None and self.within(seq, now) else None
-
     def ids(self, now: float) -> dict[str, int]:
         """The id -> seq map itself, swept first when a sweep is due.
 
         The ingest loop reads and extends it directly (a method call per message costs more than
         the lookup): an id it finds is a repeat only if `within` says so, and it stores the seq of
-        each message it keeps.
+        each message it keeps under its id.
         """
         if now >= self._next_sweep:
             self._sweep(now)
@@ -106,9 +101,6 @@ class DedupeWindow:
         """Whether the message numbered `seq` arrived less than `window_s` before `now`."""
         arrived = self.arrivals.of(seq)
         return arrived is not None and now - arrived[0] < self.window_s
-
-    def remember(self, message_id: str, seq: int) -> None:
-        self._entries[message_id] = seq
 
     def drop_write_key(self, write_key: str) -> None:
         """Forget the ids first seen under `write_key` (a reset of that partition)."""
