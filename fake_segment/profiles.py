@@ -214,9 +214,11 @@ class ProfileStore:
         node = by_user or by_email or by_anon or by_previous
         if node is None and previous_id is None:
             # A new person: one value per id type fits every limit (each is at least 1).
-            node = self._create(seq, user_id, email, anon_id)
-            if kind == "identify":
-                self._first_traits(node, traits, anon_id, user_id)
+            if kind != "identify":
+                self._create(seq, user_id, email, anon_id, {})
+                return
+            node = self._create(seq, user_id, email, anon_id, _with_values(traits))
+            self._first_views(node, traits, anon_id, user_id)
             return
         elif (
             node is None
@@ -273,9 +275,7 @@ class ProfileStore:
                         and anon_id not in anon_views
                     ):
                         # A new person; the anonymousId's view and the profile start as one dict.
-                        own = dict(traits)
-                        if None in own.values():  # a null for a trait never set changes nothing
-                            own = {name: value for name, value in own.items() if value is not None}
+                        own = _with_values(traits)
                         node = _Node(len(nodes) + 1, (EMAIL, email, ANONYMOUS_ID, anon_id), own, seq, seq, None, True)
                         nodes.append(node)
                         by_email[email] = node
@@ -340,47 +340,40 @@ class ProfileStore:
                 seqs[name] = seq
         node.tseq = seqs
 
-    def _first_traits(
+    def _first_views(
         self, node: _Node, traits: dict[str, Any] | None, anon_id: str | None, user_id: str | None
     ) -> None:
-        """The identify that created `node` gives it its traits, and its ids' views theirs.
+        """The views of the ids of an identify that just created `node`, which holds its traits already.
 
-        What `_apply_identify_traits` does for a node this new, in fewer steps: the node holds exactly
-        the traits sent with a value, all set by this message (its `tseq` already says so).
+        What `_apply_identify_traits` does for a node this new, in fewer steps: all the node's traits
+        were set by this message (its `tseq` already says so).
         """
-        own = node.traits
-        if traits:
-            for name, value in traits.items():
-                if value is not None:
-                    own[name] = value
         if anon_id is not None:
             view = self._anon_views.get(anon_id)
             if view is None:
                 # The view and the profile start equal and take the same messages: one dict serves both.
-                self._anon_views[anon_id] = own
+                self._anon_views[anon_id] = node.traits
                 node.shared = True
             elif traits:
                 _apply_traits(view, traits)
         if user_id is not None:
             user_view = self._user_views.get(user_id)
             if user_view is None:
-                self._user_views[user_id] = dict(own)
+                self._user_views[user_id] = dict(node.traits)
             elif traits:
                 _apply_traits(user_view, traits)
 
-    def _create(self, seq: int, user_id: str | None, email: str | None, anon_id: str | None) -> _Node:
-        flat: tuple[str, ...]
-        if user_id is None and email is not None and anon_id is not None:
-            flat = (EMAIL, email, ANONYMOUS_ID, anon_id)  # the Listrak sync's shape, built in one go
-        else:
-            flat = ()
-            if user_id is not None:
-                flat += (USER_ID, user_id)
-            if email is not None:
-                flat += (EMAIL, email)
-            if anon_id is not None:
-                flat += (ANONYMOUS_ID, anon_id)
-        node = _Node(len(self._nodes) + 1, flat, {}, seq, seq)
+    def _create(
+        self, seq: int, user_id: str | None, email: str | None, anon_id: str | None, traits: dict[str, Any]
+    ) -> _Node:
+        flat: tuple[str, ...] = ()
+        if user_id is not None:
+            flat += (USER_ID, user_id)
+        if email is not None:
+            flat += (EMAIL, email)
+        if anon_id is not None:
+            flat += (ANONYMOUS_ID, anon_id)
+        node = _Node(len(self._nodes) + 1, flat, traits, seq, seq)
         self._nodes.append(node)
         if user_id is not None:
             self._by_user[user_id] = node
@@ -534,6 +527,16 @@ class ProfileStore:
         if kind == "userId":
             return self._user_views
         raise ValueError(f"expected a trait view kind of 'anonymousId' or 'userId', got {kind!r}")
+
+
+def _with_values(traits: dict[str, Any] | None) -> dict[str, Any]:
+    """The traits a first identify gives its new profile: those sent with a value."""
+    if not traits:
+        return {}
+    own = dict(traits)
+    if None in own.values():  # a null for a trait never set changes nothing
+        own = {name: value for name, value in own.items() if value is not None}
+    return own
 
 
 def _apply_traits(target: dict[str, Any], traits: dict[str, Any]) -> int:
