@@ -455,21 +455,8 @@ def _compile_fast(
     ).is_valid
     dated = tuple(sites)
 
-    def check(instance: Any) -> bool:
-        if not structure_is_valid(instance):
-            return False
-        if instance.__class__ is dict:  # the structure check passed, so the root is an object
-            get = instance.get
-            for name in dated:
-                value = get(name)
-                if value.__class__ is str and not _is_date_time_text(value):
-                    return False
-        return True
-
-    def check_many(items: Any) -> bool:
-        if not structure_is_valid(items):
-            return False
-        good: set[str] = set()  # the structure check passed, so every item is an object
+    def dates_hold(items: Iterable[dict[str, Any]]) -> bool:
+        good: set[str] = set()  # items often share their times: each distinct one is checked once
         for item in items:
             get = item.get
             for name in dated:
@@ -479,6 +466,14 @@ def _compile_fast(
                         return False
                     good.add(value)
         return True
+
+    def check(instance: Any) -> bool:
+        # The structure check passed, so a dict is the root object; any other root has no properties.
+        return structure_is_valid(instance) and (instance.__class__ is not dict or dates_hold((instance,)))
+
+    def check_many(items: Any) -> bool:
+        # The structure check passed, so every item is an object.
+        return structure_is_valid(items) and dates_hold(items)
 
     return check_many if many else check
 
